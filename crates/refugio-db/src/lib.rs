@@ -1,0 +1,33 @@
+//! Persistence for Refugio: schema, migrations, the dual-backend connection pool, and one
+//! repository module per aggregate. Repositories take a `&mut DbConnection` so the caller decides
+//! the transaction; they never open one of their own.
+
+pub mod audit;
+pub mod connection;
+pub mod idempotency;
+pub mod invitations;
+pub mod migrations;
+pub mod outbox;
+pub mod schema;
+pub mod sessions;
+pub mod shelters;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+pub mod throttle;
+pub mod users;
+
+pub use connection::{pool, write_transaction, DatabaseUrl, DbConnection, Pool, PooledConnection};
+
+/// The time every row is stamped with: UTC, to the microsecond (what PostgreSQL keeps).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Whether a diesel error is a unique-constraint violation (duplicate key).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,13 @@
+DROP TABLE outbox;
+DROP TABLE audit_events;
+DROP TABLE audit_heads;
+DROP TABLE idempotency_keys;
+DROP TABLE rate_events;
+DROP TABLE login_failures;
+DROP TABLE invitations;
+DROP TABLE password_resets;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE memberships;
+DROP TABLE shelters;
+DROP TABLE users;
