@@ -197,3 +197,12 @@ pub fn list(
     let rows: Vec<EventRow> = q.limit(limit).load(conn)?;
     Ok(rows.into_iter().map(EventRow::into_event).collect())
 }
+
+/// A chain's head: the last seq and hash written, or `None` for an unknown chain.
+pub fn head(conn: &mut DbConnection, chain: &str) -> QueryResult<Option<(i64, String)>> {
+    audit_heads::table
+        .find(chain)
+        .select((audit_heads::seq, audit_heads::hash))
+        .first(conn)
+        .optional()
+}

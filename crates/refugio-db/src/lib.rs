@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod migrations;
 pub mod outbox;
+pub mod password_resets;
 pub mod schema;
 pub mod sessions;
 pub mod shelters;
@@ -17,6 +18,14 @@ pub mod throttle;
 pub mod users;
 
 pub use connection::{pool, write_transaction, DatabaseUrl, DbConnection, Pool, PooledConnection};
+pub use diesel::r2d2::PoolError;
+pub use diesel::result::Error as DbError;
+
+/// A trivial round trip: whether the database answers.
+pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT 1").execute(conn).map(drop)
+}
 
 /// The time every row is stamped with: UTC, to the microsecond (what PostgreSQL keeps).
 pub fn now() -> chrono::NaiveDateTime {

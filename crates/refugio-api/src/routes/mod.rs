@@ -1,0 +1,34 @@
+//! HTTP routes, one module per area of the API.
+
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod members;
+pub mod shelters;
+pub mod users;
+
+use actix_web::web;
+
+/// Every `/api/v1` route.
+pub fn api(cfg: &mut web::ServiceConfig) {
+    cfg.service(auth::register)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::password_reset)
+        .service(auth::password_reset_confirm)
+        .service(users::me)
+        .service(users::create_user)
+        .service(users::deactivate_user)
+        .service(shelters::create)
+        .service(shelters::list)
+        .service(shelters::get_one)
+        .service(shelters::update)
+        .service(members::invite)
+        .service(members::accept)
+        .service(members::list)
+        .service(members::remove)
+        .service(audit::events)
+        .service(audit::verify)
+        .service(crate::openapi::document);
+}
