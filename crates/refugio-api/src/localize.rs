@@ -1,4 +1,5 @@
-//! Re-renders problem responses in the request's language (`Accept-Language: es`).
+//! Re-renders problem responses in the request's language (`Accept-Language: es`), and
+//! writes header names in their conventional capitalization.
 
 use crate::error::ApiError;
 use crate::i18n::Lang;
@@ -23,11 +24,15 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let lang = lang_of(req.request());
     let response = next.call(req).await?.map_into_boxed_body();
-    if lang == Lang::En {
-        return Ok(response);
-    }
-    let Some(error) = response.response().extensions().get::<ApiError>().cloned() else {
-        return Ok(response);
+    let error = response.response().extensions().get::<ApiError>().cloned();
+    let mut response = match error {
+        Some(error) if lang != Lang::En => response.into_response(error.render(lang)),
+        _ => response,
     };
-    Ok(response.into_response(error.render(lang)))
+    // `Content-Type`, not `content-type`: some clients read headers case-sensitively.
+    response
+        .response_mut()
+        .head_mut()
+        .set_camel_case_headers(true);
+    Ok(response)
 }

@@ -1,1 +1,50 @@
-fn main() {}
+//! `refugio serve | migrate | admin create`.
+
+use clap::Parser;
+use refugio::config::{AdminCommand, Cli, Command};
+use refugio::{admin, startup};
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .json()
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("refugio: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => actix_web::rt::System::new().block_on(async move {
+            startup::Application::build(&args)?
+                .run_until_stopped()
+                .await
+        }),
+        Command::Migrate(db) => {
+            startup::connect_and_migrate(&db.database_url()?)?;
+            eprintln!("refugio: migrations are up to date");
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email, name, db },
+        } => {
+            let id = admin::create(&db, &email, &name)?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{id}");
+            }
+            Ok(())
+        }
+    }
+}
