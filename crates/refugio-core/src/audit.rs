@@ -91,9 +91,8 @@ pub fn verify_chain<'a>(
     events: impl IntoIterator<Item = &'a AuditEvent>,
 ) -> Result<u64, ChainBreak> {
     let mut prev = GENESIS_HASH.to_owned();
-    let mut expected_seq = 1;
     let mut checked = 0;
-    for event in events {
+    for (expected_seq, event) in (1..).zip(events) {
         let bad = event.seq != expected_seq
             || event.chain() != chain
             || event.prev_hash != prev
@@ -105,7 +104,6 @@ pub fn verify_chain<'a>(
             });
         }
         prev.clone_from(&event.hash);
-        expected_seq += 1;
         checked += 1;
     }
     Ok(checked)

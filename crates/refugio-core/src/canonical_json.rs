@@ -89,12 +89,7 @@ fn write_float(out: &mut String, f: f64) {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        let _ = write!(
-            out,
-            "e{}{}",
-            if n - 1 >= 0 { "+" } else { "-" },
-            (n - 1).abs()
-        );
+        let _ = write!(out, "e{}{}", if n > 0 { "+" } else { "-" }, (n - 1).abs());
     }
 }
 

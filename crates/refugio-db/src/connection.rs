@@ -132,6 +132,7 @@ pub type PooledConnection = r2d2::PooledConnection<DbManager>;
 pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, r2d2::PoolError> {
     r2d2::Pool::builder()
         .max_size(size)
+        .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .build(DbManager { url: url.clone() })
 }

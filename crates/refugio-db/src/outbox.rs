@@ -143,6 +143,24 @@ pub fn mark_failed(
         .execute(conn)
 }
 
+/// Hands back a claimed message its worker did not try to send (shutting down, or too little
+/// lease left): pending again at once, without counting the claim as an attempt.
+pub fn release(conn: &mut DbConnection, id: &str, worker: &str) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::claimed_by.eq(worker))
+            .filter(outbox::status.eq("sending")),
+    )
+    .set((
+        outbox::status.eq("pending"),
+        outbox::attempts.eq(outbox::attempts - 1),
+        outbox::claimed_by.eq(None::<String>),
+        outbox::claimed_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
 /// Returns to the queue messages whose worker died mid-claim (lease expired, never marked).
 pub fn reclaim_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(

@@ -107,25 +107,6 @@ fn replace_database(base: &str, name: &str) -> String {
     url
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            super::replace_database("postgres://u@h:5432/test", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            super::replace_database("postgres://u@h/test?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
-        assert_eq!(
-            super::replace_database("postgres://u@h", "x"),
-            "postgres://u@h/x"
-        );
-    }
-}
-
 /// Declares each listed `fn name(backend: Backend)` as two tests, `name::sqlite` and
 /// `name::postgres`, so every database test runs on both backends.
 #[macro_export]
@@ -144,4 +125,23 @@ macro_rules! backend_tests {
             }
         )*
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            super::replace_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
+    }
 }

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real server on port 0 over real HTTP, a fresh database per test,
+//! every test on SQLite and on PostgreSQL (`REFUGIO_TEST_POSTGRES_URL`).
+
+mod support;
+
+mod accounts;
+mod audit;
+mod errors;
+mod idempotency;
+mod multi_process;
+mod tenancy;
+mod tokens;
