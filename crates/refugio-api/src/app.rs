@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{idempotency, localize, routes};
+use crate::{guard, idempotency, localize, routes};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -38,6 +38,7 @@ pub fn serve(listener: TcpListener, state: AppState, workers: usize) -> std::io:
             .configure(configure(state.clone()))
             .wrap(from_fn(localize::middleware))
             .wrap(from_fn(idempotency::middleware))
+            .wrap(from_fn(guard::middleware))
             .wrap(TracingLogger::default())
     })
     .workers(workers)

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod body;
 pub mod db;
 pub mod error;
+pub mod guard;
 pub mod i18n;
 pub mod idempotency;
 pub mod localize;

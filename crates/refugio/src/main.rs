@@ -12,6 +12,8 @@ fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // One line per request when its span closes: method, route, status, request id, latency.
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .json()
         .init();
     let cli = Cli::parse();

@@ -117,7 +117,10 @@ pub async fn login(
     body: Body<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { email, password } = body.0;
-    let email = email.trim().to_lowercase();
+    // Anything that is not an email can match no account; it is counted under one placeholder
+    // (never stored as sent: it may hold bytes a database refuses).
+    let email = refugio_core::Email::parse(&email)
+        .map_or_else(|_| "<invalid>".to_owned(), refugio_core::Email::into_inner);
     let address = client_address(&req, &state.settings.trusted_proxies);
     let now = refugio_db::now();
     let (e, a) = (email.clone(), address.clone());
@@ -193,8 +196,11 @@ pub async fn password_reset(
     state: web::Data<AppState>,
     body: Body<PasswordResetRequest>,
 ) -> ApiResult<HttpResponse> {
-    let email = body.0.email.trim().to_lowercase();
+    let Ok(email) = refugio_core::Email::parse(&body.0.email) else {
+        return Ok(HttpResponse::Accepted().finish());
+    };
     db::write(&state, move |c| {
+        let email = email.as_str();
         let Some(user) = refugio_db::users::find_by_email(c, &email)?.filter(|u| u.active) else {
             return Ok(());
         };

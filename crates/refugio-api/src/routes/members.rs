@@ -251,6 +251,9 @@ pub async fn remove(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (_, uid) = path.into_inner();
+    if !refugio_core::ids::is_well_formed(&uid) {
+        return Err(ApiError::NotFound);
+    }
     let (sid, actor) = (scope.shelter_id.clone(), scope.caller.user_id.clone());
     db::write(&state, move |c| {
         if refugio_db::users::delete_membership(c, &uid, &sid)? == 0 {

@@ -143,6 +143,9 @@ pub async fn get_one(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let sid = path.into_inner();
+    if !refugio_core::ids::is_well_formed(&sid) {
+        return Err(ApiError::NotFound);
+    }
     let view = db::read(&state, move |c| {
         let row = refugio_db::shelters::find(c, &sid)?.ok_or(ApiError::NotFound)?;
         let full = shelters::sees_everything(c, caller.0.as_ref(), &sid)?;

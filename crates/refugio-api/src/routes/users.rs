@@ -102,7 +102,9 @@ pub async fn create_user(
     db::write_reply(&state, idem.0, StatusCode::CREATED, move |c| {
         let mut f = Fields::new();
         for (i, shelter_id, _) in &memberships {
-            if !refugio_db::shelters::exists(c, shelter_id)? {
+            if !refugio_core::ids::is_well_formed(shelter_id)
+                || !refugio_db::shelters::exists(c, shelter_id)?
+            {
                 f.add(format!("memberships[{i}].shelter_id"), FieldIssue::Invalid);
             }
         }
@@ -137,6 +139,9 @@ pub async fn deactivate_user(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let uid = path.into_inner();
+    if !refugio_core::ids::is_well_formed(&uid) {
+        return Err(ApiError::NotFound);
+    }
     let actor = admin.user_id.clone();
     db::write_reply(&state, idem.0, StatusCode::OK, move |c| {
         let user = refugio_db::users::find(c, &uid)?.ok_or(ApiError::NotFound)?;
