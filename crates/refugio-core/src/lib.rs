@@ -5,11 +5,18 @@
 
 pub mod audit;
 pub mod canonical_json;
+pub mod decimal;
 pub mod email;
+pub mod engine;
 pub mod ids;
+pub mod inventory;
+pub mod money;
+pub mod quantity;
 pub mod roles;
 pub mod text;
 
 pub use email::Email;
 pub use ids::new_id;
+pub use money::{Currency, Money};
+pub use quantity::Quantity;
 pub use roles::{Locale, MembershipRole, Role};
