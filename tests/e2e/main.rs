@@ -5,8 +5,10 @@ mod support;
 
 mod accounts;
 mod audit;
+mod bills;
 mod errors;
 mod idempotency;
 mod multi_process;
+mod occupancy;
 mod tenancy;
 mod tokens;

@@ -34,6 +34,8 @@ pub enum Conflict {
     AlreadyMember,
     NotStaffAccount,
     InvalidTransition,
+    InsufficientStock,
+    DuplicateName,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +83,8 @@ impl ApiError {
             ApiError::Conflict(Conflict::AlreadyMember) => "already_member",
             ApiError::Conflict(Conflict::NotStaffAccount) => "not_staff_account",
             ApiError::Conflict(Conflict::InvalidTransition) => "invalid_transition",
+            ApiError::Conflict(Conflict::InsufficientStock) => "insufficient_stock",
+            ApiError::Conflict(Conflict::DuplicateName) => "duplicate_name",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::Gone => "gone",
             ApiError::Throttled { .. } => "throttled",

@@ -24,6 +24,19 @@ pub enum FieldIssue {
     },
     NotForRole,
     InvalidIdempotencyKey,
+    /// A number with more decimals than the field keeps.
+    TooPrecise(u32),
+    /// Money in another currency than the one required.
+    CurrencyMustBe(String),
+    /// A timestamp or date in the future.
+    InFuture,
+    /// Not an RFC 3339 timestamp or `YYYY-MM-DD` date.
+    InvalidDate,
+    /// Must be above zero (or not zero).
+    MustBePositive,
+    NotZero,
+    /// References something that is not in this shelter.
+    UnknownReference,
     Invalid,
 }
 
@@ -99,6 +112,39 @@ impl FieldIssue {
                 es,
                 "debe tener de 1 a 255 caracteres ASCII visibles",
                 "must be 1 to 255 visible ASCII characters",
+            ),
+            FieldIssue::TooPrecise(n) => {
+                if es {
+                    format!("admite como máximo {n} decimales")
+                } else {
+                    format!("allows at most {n} decimals")
+                }
+            }
+            FieldIssue::CurrencyMustBe(c) => {
+                if es {
+                    format!("debe estar en {c}, la moneda del albergue")
+                } else {
+                    format!("must be in {c}, the shelter's currency")
+                }
+            }
+            FieldIssue::InFuture => pick(
+                es,
+                "no puede estar en el futuro",
+                "must not be in the future",
+            ),
+            FieldIssue::InvalidDate => pick(
+                es,
+                "debe ser una fecha AAAA-MM-DD o una marca de tiempo RFC 3339",
+                "must be a YYYY-MM-DD date or an RFC 3339 timestamp",
+            ),
+            FieldIssue::MustBePositive => {
+                pick(es, "debe ser mayor que cero", "must be greater than zero")
+            }
+            FieldIssue::NotZero => pick(es, "no puede ser cero", "must not be zero"),
+            FieldIssue::UnknownReference => pick(
+                es,
+                "no existe en este albergue",
+                "does not exist in this shelter",
             ),
             FieldIssue::Invalid => pick(es, "no es válido", "is not valid"),
         }
@@ -189,6 +235,13 @@ pub fn problem_text(error: &ApiError, lang: Lang) -> (String, String) {
                     "Solo una cuenta de personal puede aceptar una invitación.",
                     "Only a staff account can accept an invitation.",
                 ),
+                Conflict::InsufficientStock => (
+                    "No hay existencias suficientes: el inventario no puede quedar en negativo.",
+                    "Not enough stock: on hand cannot go below zero.",
+                ),
+                Conflict::DuplicateName => {
+                    ("Ya existe un artículo con ese nombre en este albergue.", "This shelter already has an item with that name.")
+                }
                 Conflict::InvalidTransition => (
                     "El estado actual no permite esta acción.",
                     "The current state does not allow this action.",

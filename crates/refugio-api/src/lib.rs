@@ -13,6 +13,7 @@ pub mod guard;
 pub mod i18n;
 pub mod idempotency;
 pub mod localize;
+pub mod money;
 pub mod openapi;
 pub mod pagination;
 pub mod routes;

@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers and types (utoipa).
 
-use crate::routes::{audit, auth, health, members, shelters, users};
+use crate::routes::{
+    audit, auth, bills, health, items, members, occupancy, shelters, stock, users,
+};
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -15,6 +17,10 @@ use utoipa::{Modify, OpenApi};
         shelters::create, shelters::list, shelters::get_one, shelters::update,
         members::invite, members::accept, members::list, members::remove,
         audit::events, audit::verify,
+        items::create, items::list, items::update,
+        stock::record, stock::view, stock::movements,
+        occupancy::record, occupancy::show,
+        bills::create, bills::list, bills::update, bills::void,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
     modifiers(&ApiPrefix, &BearerAuth),

@@ -113,6 +113,90 @@ impl Fields {
         }
     }
 
+    /// Money in exactly `currency` with at most its minor digits; returns minor units.
+    pub fn money(
+        &mut self,
+        field: &str,
+        input: &crate::money::MoneyJson,
+        currency: &str,
+    ) -> Option<i64> {
+        match refugio_core::Money::parse(&input.amount, &input.currency) {
+            Err(refugio_core::money::MoneyError::Currency) => {
+                self.add(format!("{field}.currency"), FieldIssue::InvalidCurrency);
+                None
+            }
+            Err(refugio_core::money::MoneyError::Amount(e)) => {
+                self.add(format!("{field}.amount"), decimal_issue(e, 2));
+                None
+            }
+            Ok(m) if m.currency.as_str() != currency => {
+                self.add(
+                    format!("{field}.currency"),
+                    FieldIssue::CurrencyMustBe(currency.to_owned()),
+                );
+                None
+            }
+            Ok(m) => Some(m.minor),
+        }
+    }
+
+    /// A stock quantity with at most 3 decimals, in thousandths.
+    pub fn quantity(&mut self, field: &str, input: &serde_json::Number) -> Option<i64> {
+        refugio_core::Quantity::from_json(input)
+            .map(|q| q.0)
+            .map_err(|e| self.add(field, decimal_issue(e, 3)))
+            .ok()
+    }
+
+    /// A per-person norm with at most 6 decimals, in millionths.
+    pub fn norm(&mut self, field: &str, input: &serde_json::Number) -> Option<i64> {
+        refugio_core::quantity::norm_from_json(input)
+            .map_err(|e| self.add(field, decimal_issue(e, 6)))
+            .ok()
+    }
+
+    /// An RFC 3339 timestamp (any offset), at most 5 minutes in the future; as UTC.
+    pub fn timestamp(&mut self, field: &str, input: &str) -> Option<chrono::NaiveDateTime> {
+        match chrono::DateTime::parse_from_rfc3339(input.trim()) {
+            Err(_) => {
+                self.add(field, FieldIssue::InvalidDate);
+                None
+            }
+            Ok(t) if t.naive_utc() > refugio_db::now() + chrono::Duration::minutes(5) => {
+                self.add(field, FieldIssue::InFuture);
+                None
+            }
+            Ok(t) => Some(chrono::SubsecRound::trunc_subsecs(t.naive_utc(), 6)),
+        }
+    }
+
+    /// A `YYYY-MM-DD` date.
+    pub fn date(&mut self, field: &str, input: &str) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
+            .map_err(|_| self.add(field, FieldIssue::InvalidDate))
+            .ok()
+    }
+
+    /// Free text (notes, descriptions): trimmed, at most `max` characters, no NUL; empty is none.
+    pub fn note(&mut self, field: &str, input: Option<&str>, max: usize) -> Option<String> {
+        let text = input?.trim();
+        if text.is_empty() {
+            return None;
+        }
+        if text.chars().count() > max {
+            self.add(field, FieldIssue::TooLong(max));
+            return None;
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            self.add(field, FieldIssue::ControlCharacters);
+            return None;
+        }
+        Some(text.to_owned())
+    }
+
     /// `Ok(())` when no field failed, else the `422` listing them all.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() {
@@ -121,6 +205,27 @@ impl Fields {
             Err(ApiError::Validation(self.errors))
         }
     }
+}
+
+fn decimal_issue(e: refugio_core::decimal::DecimalError, scale: u32) -> FieldIssue {
+    use refugio_core::decimal::DecimalError;
+    match e {
+        DecimalError::TooPrecise => FieldIssue::TooPrecise(scale),
+        DecimalError::Invalid => FieldIssue::WrongType("number"),
+        DecimalError::OutOfRange => FieldIssue::Range {
+            min: -1_000_000_000_000,
+            max: 1_000_000_000_000,
+        },
+    }
+}
+
+/// Today's date in a shelter's time zone (dates that belong to a shelter are local).
+pub fn shelter_today(timezone: &str) -> chrono::NaiveDate {
+    let now = chrono::Utc::now();
+    timezone.parse::<chrono_tz::Tz>().map_or_else(
+        |_| now.date_naive(),
+        |tz| now.with_timezone(&tz).date_naive(),
+    )
 }
 
 /// Unwraps values that `Fields::finish` has vouched for.

@@ -3,15 +3,19 @@
 //! the transaction; they never open one of their own.
 
 pub mod audit;
+pub mod bills;
 pub mod connection;
 pub mod idempotency;
 pub mod invitations;
+pub mod items;
 pub mod migrations;
+pub mod occupancy;
 pub mod outbox;
 pub mod password_resets;
 pub mod schema;
 pub mod sessions;
 pub mod shelters;
+pub mod stock;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod throttle;

@@ -158,7 +158,79 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    items (id) {
+        id -> Text,
+        shelter_id -> Text,
+        name -> Text,
+        category -> Text,
+        unit -> Text,
+        criticality -> Text,
+        basis -> Text,
+        per_person -> Nullable<BigInt>,
+        unit_cost -> Nullable<BigInt>,
+        reorder_days -> BigInt,
+        target_days -> BigInt,
+        lead_days -> BigInt,
+        min_quantity -> BigInt,
+        target_quantity -> BigInt,
+        on_hand -> BigInt,
+        first_movement_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_movements (id) {
+        id -> Text,
+        shelter_id -> Text,
+        item_id -> Text,
+        kind -> Text,
+        quantity -> BigInt,
+        delta -> BigInt,
+        on_hand_after -> BigInt,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        recorded_by -> Text,
+        note -> Nullable<Text>,
+        donation_id -> Nullable<Text>,
+        expense_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    occupancy_records (id) {
+        id -> Text,
+        shelter_id -> Text,
+        occupied_beds -> BigInt,
+        bed_capacity -> BigInt,
+        as_of -> Timestamp,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bills (id) {
+        id -> Text,
+        shelter_id -> Text,
+        payee -> Text,
+        category -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        due_on -> Date,
+        description -> Nullable<Text>,
+        paid -> BigInt,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> shelters (shelter_id));
+diesel::joinable!(stock_movements -> items (item_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -177,4 +249,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_heads,
     audit_events,
     outbox,
+    items,
+    stock_movements,
+    occupancy_records,
+    bills,
 );

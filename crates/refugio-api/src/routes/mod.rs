@@ -2,9 +2,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bills;
 pub mod health;
+pub mod items;
 pub mod members;
+pub mod occupancy;
 pub mod shelters;
+pub mod stock;
 pub mod users;
 
 use actix_web::web;
@@ -30,5 +34,17 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(members::remove)
         .service(audit::events)
         .service(audit::verify)
+        .service(items::create)
+        .service(items::list)
+        .service(items::update)
+        .service(stock::record)
+        .service(stock::view)
+        .service(stock::movements)
+        .service(occupancy::record)
+        .service(occupancy::show)
+        .service(bills::create)
+        .service(bills::list)
+        .service(bills::update)
+        .service(bills::void)
         .service(crate::openapi::document);
 }

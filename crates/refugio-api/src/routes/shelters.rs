@@ -83,6 +83,7 @@ pub async fn create(
             ("shelter", &row.id),
             json!({"currency": row.currency, "bed_capacity": row.bed_capacity, "public_location": row.public_location}),
         )?;
+        crate::services::items::seed_default_catalog(c, &actor, &row.id)?;
         shelters::view(c, row, true)
     })
     .await

@@ -1,6 +1,10 @@
 //! Domain operations, each run inside the caller's transaction.
 
 pub mod accounts;
+pub mod bills;
+pub mod items;
 pub mod login_throttle;
+pub mod occupancy;
 pub mod sessions;
 pub mod shelters;
+pub mod stock;
