@@ -10,5 +10,6 @@ mod errors;
 mod idempotency;
 mod multi_process;
 mod occupancy;
+mod stock;
 mod tenancy;
 mod tokens;
