@@ -1,7 +1,7 @@
 //! `Idempotency-Key`: replays, reuse with another request, per-user scope, stored errors,
 //! malformed keys, running and abandoned claims, and the `/auth/*` routes that ignore it.
 
-use crate::support::{run, shelter_body, spawn_app, Reply, TestApp, PASSWORD};
+use crate::support::{run, shelter_body, spawn_app, token_in, Reply, TestApp, PASSWORD};
 use diesel::prelude::*;
 use refugio_db::backend_tests;
 use refugio_db::idempotency::IdempotencyRow;
@@ -13,7 +13,7 @@ use serde_json::json;
 backend_tests!(
     a_repeated_key_replays_the_stored_response_and_does_nothing_again,
     keys_are_scoped_to_the_user,
-    a_stored_validation_error_replays_as_stored,
+    stored_errors_replay_as_they_were,
     malformed_keys_are_rejected,
     a_running_key_answers_409_and_an_abandoned_one_is_taken_over,
     concurrent_duplicates_run_once,
@@ -189,7 +189,7 @@ fn keys_are_scoped_to_the_user(backend: Backend) {
     });
 }
 
-fn a_stored_validation_error_replays_as_stored(backend: Backend) {
+fn stored_errors_replay_as_they_were(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
         let admin = app.admin_token().await;
@@ -238,6 +238,32 @@ fn a_stored_validation_error_replays_as_stored(backend: Backend) {
         assert_eq!(fixed.status, StatusCode::UNPROCESSABLE_ENTITY, "{fixed:?}");
         assert_eq!(fixed.problem_code(), "idempotency_key_reused");
         assert_eq!(shelter_rows(&app), 0);
+
+        // A 409 (a duplicate email) is kept and replayed too.
+        let dup = json!({"email": "admin@example.org", "password": PASSWORD, "name": "Otra",
+                         "role": "donor"});
+        let conflict = app
+            .send(
+                Method::POST,
+                "/users",
+                Some(&admin),
+                Some(dup.clone()),
+                &[("Idempotency-Key", "dup")],
+            )
+            .await;
+        assert_eq!(conflict.status, StatusCode::CONFLICT, "{conflict:?}");
+        let again = app
+            .send(
+                Method::POST,
+                "/users",
+                Some(&admin),
+                Some(dup),
+                &[("Idempotency-Key", "dup")],
+            )
+            .await;
+        assert_eq!((again.status, again.body), (conflict.status, conflict.body));
+        let row = stored_key(&app, &admin_id, "dup").expect("the 409 is stored");
+        assert_eq!(row.status, Some(409));
 
         // A 403 is not kept: the key stays free for that user (a donor here, who has no
         // right to create shelters, so the answer stays 403 and no row is left behind).
@@ -405,7 +431,43 @@ fn auth_routes_ignore_the_key(backend: Backend) {
             refresh.push(r.str("refresh_token"));
         }
         assert_ne!(refresh[0], refresh[1]);
-        // Nothing was stored for them.
+
+        // `/invitations/accept` too: a staff member accepts two invitations, one key.
+        let admin = app.admin_token().await;
+        let a = app.create_shelter(&admin, "Casa A").await;
+        let b = app.create_shelter(&admin, "Casa B").await;
+        let c = app.create_shelter(&admin, "Casa C").await;
+        let (_, staff) = app
+            .staff(&admin, "staff@example.org", &a, "coordinator")
+            .await;
+        for (n, sid) in [b, c].iter().enumerate() {
+            let inv = app
+                .post(
+                    &format!("/shelters/{sid}/invitations"),
+                    Some(&admin),
+                    json!({"email": "staff@example.org", "role": "coordinator"}),
+                )
+                .await;
+            assert_eq!(inv.status, StatusCode::CREATED, "{inv:?}");
+            let token = token_in(&app.last_email_to("staff@example.org").body);
+            let joined = app
+                .send(
+                    Method::POST,
+                    "/invitations/accept",
+                    Some(&staff),
+                    Some(json!({"token": token})),
+                    &[("Idempotency-Key", "same-key")],
+                )
+                .await;
+            assert_eq!(joined.status, StatusCode::OK, "{joined:?}");
+            assert_eq!(
+                joined.body["memberships"].as_array().map(Vec::len),
+                Some(n + 2),
+                "{joined:?}"
+            );
+        }
+
+        // Nothing was stored for any of them (the shelters were created without a key).
         let mut conn = app.db.connect();
         let stored: i64 = idempotency_keys::table
             .count()

@@ -13,6 +13,7 @@ backend_tests!(
     occupancy_is_recorded_and_a_backdated_record_only_joins_the_history,
     invalid_occupancy_is_refused_and_changes_nothing,
     occupancy_roles_and_tenancy,
+    concurrent_records_leave_the_latest_as_of_current,
 );
 
 struct World {
@@ -241,6 +242,17 @@ fn invalid_occupancy_is_refused_and_changes_nothing(backend: Backend) {
         assert_eq!(r.body["history"].as_array().map(Vec::len), Some(1), "{r:?}");
         assert_eq!(r.body["occupied_beds"], 2);
         assert_eq!(events(&app, &w.admin, &w.a, "occupancy").await.len(), 1);
+        // A very old as_of is stored and read back on both backends (history only).
+        let r = put(
+            &app,
+            &w.a,
+            &w.coordinator_a,
+            json!({"occupied_beds": 3, "as_of": "0001-01-01T00:00:00+00:00"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body["occupied_beds"], 2);
+        assert_eq!(r.body["history"][1]["as_of"], "0001-01-01T00:00:00Z");
     });
 }
 
@@ -279,8 +291,20 @@ fn occupancy_roles_and_tenancy(backend: Backend) {
         // Staff of another shelter: 404 on both routes, even with an invalid body.
         let r = put(&app, &w.a, &w.coordinator_b, json!({"occupied_beds": 1})).await;
         assert_problem(&r, StatusCode::NOT_FOUND, "not_found");
-        let r = put(&app, &w.a, &w.coordinator_b, json!({"occupied_beds": 1000})).await;
-        assert_problem(&r, StatusCode::NOT_FOUND, "not_found");
+        for _ in 0..5 {
+            let r = put(&app, &w.a, &w.coordinator_b, json!({"occupied_beds": 1000})).await;
+            assert_problem(&r, StatusCode::NOT_FOUND, "not_found");
+            let r = put(
+                &app,
+                &w.a,
+                &w.coordinator_b,
+                json!({"occupied_beds": "many"}),
+            )
+            .await;
+            assert_problem(&r, StatusCode::NOT_FOUND, "not_found");
+            let r = put(&app, &w.a, &auditor, json!({})).await;
+            assert_problem(&r, StatusCode::FORBIDDEN, "forbidden");
+        }
         assert_problem(
             &app.get(&path, Some(&w.coordinator_b)).await,
             StatusCode::NOT_FOUND,
@@ -299,5 +323,43 @@ fn occupancy_roles_and_tenancy(backend: Backend) {
         let r = app.get(&path, Some(&w.admin)).await;
         assert_eq!(r.body["history"], json!([]), "{r:?}");
         assert!(events(&app, &w.admin, &w.a, "occupancy").await.is_empty());
+    });
+}
+
+fn concurrent_records_leave_the_latest_as_of_current(backend: Backend) {
+    run(async {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        // Recorded in parallel, with as_of in an order unrelated to arrival: whichever commits
+        // last, the current figure is the latest as_of's (figure 5, one minute ago).
+        let puts = (1..=10i64).map(|n| {
+            let minutes_ago = 1 + (n * 7) % 10;
+            put(
+                &app,
+                &w.a,
+                &w.coordinator_a,
+                json!({"occupied_beds": minutes_ago * 5, "as_of": at(-minutes_ago)}),
+            )
+        });
+        for r in futures_util::future::join_all(puts).await {
+            assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        }
+        let r = app
+            .get(
+                &format!("/shelters/{}/occupancy", w.a),
+                Some(&w.coordinator_a),
+            )
+            .await;
+        assert_eq!(
+            r.body["history"].as_array().map(Vec::len),
+            Some(10),
+            "{r:?}"
+        );
+        assert_eq!(r.body["occupied_beds"], 5, "{r:?}");
+        assert_eq!(r.body["history"][0]["occupied_beds"], 5, "{r:?}");
+        let shelter = app.get(&format!("/shelters/{}", w.a), Some(&w.admin)).await;
+        assert_eq!(shelter.body["occupied_beds"], 5, "{shelter:?}");
+        assert_eq!(events(&app, &w.admin, &w.a, "occupancy").await.len(), 10);
+        assert_chains_verify(&app, &w.admin).await;
     });
 }

@@ -1,5 +1,10 @@
 //! The JSON body extractor: content type (`415`), size (`413`), syntax (`400`), and shape
 //! (`422` with the failing field's path), in that order.
+//!
+//! Extraction itself never fails: actix polls a handler's extractors together and answers
+//! with the first error ready, which would let a body error overtake the (slower, database
+//! backed) authorization extractors. Handlers call `into_inner()?` after authorization, so
+//! "authorization is decided before validation" holds for every route.
 
 use crate::error::{ApiError, FieldError};
 use crate::i18n::FieldIssue;
@@ -13,13 +18,27 @@ use serde::de::DeserializeOwned;
 /// Bodies above this are refused with `413`.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// A JSON request body parsed into `T`.
+/// A JSON request body parsed into `T`, or why it could not be.
 #[derive(Debug)]
-pub struct Body<T>(pub T);
+pub struct Body<T>(Result<T, ApiError>);
+
+impl<T> Body<T> {
+    /// The parsed body; call after authorization has been decided.
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 /// A JSON body that may be absent (routes whose contract has no body, like `receive`).
 #[derive(Debug)]
-pub struct OptionalBody<T>(pub Option<T>);
+pub struct OptionalBody<T>(Result<Option<T>, ApiError>);
+
+impl<T> OptionalBody<T> {
+    /// The parsed body, `None` when empty; call after authorization has been decided.
+    pub fn into_inner(self) -> Result<Option<T>, ApiError> {
+        self.0
+    }
+}
 
 fn is_json(req: &HttpRequest) -> bool {
     req.headers()
@@ -113,11 +132,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            if !is_json(&req) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            let bytes = read_bytes(&req, &mut payload).await?;
-            parse_json(&bytes).map(Body)
+            let parsed = async {
+                if !is_json(&req) {
+                    return Err(ApiError::UnsupportedMediaType);
+                }
+                parse_json(&read_bytes(&req, &mut payload).await?)
+            };
+            Ok(Body(parsed.await))
         })
     }
 }
@@ -130,14 +151,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalBody<T> {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            let bytes = read_bytes(&req, &mut payload).await?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(OptionalBody(None));
-            }
-            if !is_json(&req) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            parse_json(&bytes).map(|v| OptionalBody(Some(v)))
+            let parsed = async {
+                let bytes = read_bytes(&req, &mut payload).await?;
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    return Ok(None);
+                }
+                if !is_json(&req) {
+                    return Err(ApiError::UnsupportedMediaType);
+                }
+                parse_json(&bytes).map(Some)
+            };
+            Ok(OptionalBody(parsed.await))
         })
     }
 }

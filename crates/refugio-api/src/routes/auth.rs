@@ -42,7 +42,7 @@ pub async fn register(
     req: HttpRequest,
     body: Body<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.0;
+    let body = body.into_inner()?;
     let mut f = Fields::new();
     let email = f.email("email", &body.email);
     let password = f.password("password", &body.password);
@@ -116,7 +116,7 @@ pub async fn login(
     req: HttpRequest,
     body: Body<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let LoginRequest { email, password } = body.0;
+    let LoginRequest { email, password } = body.into_inner()?;
     // Anything that is not an email can match no account; it is counted under one placeholder
     // (never stored as sent: it may hold bytes a database refuses).
     let email = refugio_core::Email::parse(&email)
@@ -165,7 +165,7 @@ pub async fn refresh(
     body: Body<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     let keys = state.tokens.clone();
-    let token = body.0.refresh_token;
+    let token = body.into_inner()?.refresh_token;
     match db::write(&state, move |c| sessions::refresh(c, &keys, &token)).await? {
         Refresh::Rotated(pair) => Ok(HttpResponse::Ok().json(pair)),
         Refresh::Rejected => Err(ApiError::Unauthorized),
@@ -179,7 +179,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: Body<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    let token = body.0.refresh_token;
+    let token = body.into_inner()?.refresh_token;
     db::write(&state, move |c| sessions::logout(c, &token)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -196,12 +196,12 @@ pub async fn password_reset(
     state: web::Data<AppState>,
     body: Body<PasswordResetRequest>,
 ) -> ApiResult<HttpResponse> {
-    let Ok(email) = refugio_core::Email::parse(&body.0.email) else {
+    let Ok(email) = refugio_core::Email::parse(&body.into_inner()?.email) else {
         return Ok(HttpResponse::Accepted().finish());
     };
     db::write(&state, move |c| {
         let email = email.as_str();
-        let Some(user) = refugio_db::users::find_by_email(c, &email)?.filter(|u| u.active) else {
+        let Some(user) = refugio_db::users::find_by_email(c, email)?.filter(|u| u.active) else {
             return Ok(());
         };
         let now = refugio_db::now();
@@ -240,7 +240,7 @@ pub async fn password_reset_confirm(
     state: web::Data<AppState>,
     body: Body<PasswordResetConfirm>,
 ) -> ApiResult<HttpResponse> {
-    let PasswordResetConfirm { token, password } = body.0;
+    let PasswordResetConfirm { token, password } = body.into_inner()?;
     let mut f = Fields::new();
     let password = f.password("password", &password);
     f.finish()?;

@@ -45,12 +45,12 @@ pub async fn create(
     idem: Idempotency,
     body: Body<CreateBillRequest>,
 ) -> ApiResult<HttpResponse> {
+    let b = body.into_inner()?;
     let (sid, actor) = (scope.shelter_id.clone(), scope.caller.user_id.clone());
     let currency = {
         let sid = sid.clone();
         db::read(&state, move |c| bills::shelter_currency(c, &sid)).await?
     };
-    let b = body.0;
     let mut f = Fields::new();
     let payee = f.name("payee", &b.payee, PAYEE_MAX);
     let category = f.one_of::<BillCategory>("category", &b.category, CATEGORIES);
@@ -170,7 +170,7 @@ pub async fn update(
         })
         .await?
     };
-    let b = body.0;
+    let b = body.into_inner()?;
     let mut f = Fields::new();
     let payee = b.payee.as_deref().map(|v| f.name("payee", v, PAYEE_MAX));
     let category = b

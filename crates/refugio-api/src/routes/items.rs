@@ -100,7 +100,7 @@ pub async fn create(
         move |c| currency_of(c, &sid)
     })
     .await?;
-    let b = body.0;
+    let b = body.into_inner()?;
     let mut f = Fields::new();
     let name = f.name("name", &b.name, NAME_MAX);
     let unit = f.name("unit", &b.unit, UNIT_MAX);
@@ -262,7 +262,7 @@ pub async fn update(
         return Err(ApiError::NotFound);
     }
     let (sid, actor) = (scope.shelter_id.clone(), scope.caller.user_id.clone());
-    let b = body.0;
+    let b = body.into_inner()?;
     db::write_reply(&state, None, StatusCode::OK, move |c| {
         let currency = currency_of(c, &sid)?;
         let item = refugio_db::items::find(c, &sid, &iid)?.ok_or(ApiError::NotFound)?;

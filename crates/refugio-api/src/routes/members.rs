@@ -51,8 +51,9 @@ pub async fn invite(
     body: Body<InvitationRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut f = Fields::new();
-    let email = f.email("email", &body.0.email);
-    let role = f.one_of::<MembershipRole>("role", &body.0.role, MEMBERSHIP_ROLES);
+    let body = body.into_inner()?;
+    let email = f.email("email", &body.email);
+    let role = f.one_of::<MembershipRole>("role", &body.role, MEMBERSHIP_ROLES);
     f.finish()?;
     let (email, role) = (checked(email)?, checked(role)?);
     if role == MembershipRole::Manager && !scope.caller.is(Role::Admin) {
@@ -135,7 +136,7 @@ pub async fn accept(
         token,
         name,
         password,
-    } = body.0;
+    } = body.into_inner()?;
     let th = token_hash(&token);
 
     if let Some(caller) = caller.0 {

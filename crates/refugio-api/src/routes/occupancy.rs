@@ -39,7 +39,8 @@ pub async fn record(
     scope: ShelterScope<Write>,
     body: Body<OccupancyRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    // Judged here, after the scope: actix polls extractors together (see routes::bills).
+    let b = body.into_inner()?;
     let mut f = Fields::new();
     let capacity = b
         .bed_capacity

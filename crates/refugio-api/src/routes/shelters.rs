@@ -46,7 +46,7 @@ pub async fn create(
     idem: Idempotency,
     body: Body<CreateShelterRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let mut f = Fields::new();
     let name = f.name("name", &b.name, NAME_MAX);
     let city = f.name("city", &b.city, NAME_MAX);
@@ -179,7 +179,7 @@ pub async fn update(
     scope: ShelterScope<Manage>,
     body: Body<UpdateShelterRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let mut f = Fields::new();
     let name = b.name.as_deref().map(|v| f.name("name", v, NAME_MAX));
     let city = b.city.as_deref().map(|v| f.name("city", v, NAME_MAX));

@@ -44,7 +44,7 @@ pub async fn record(
     idem: Idempotency,
     body: Body<MovementRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let mut f = Fields::new();
     let kind = f.one_of::<MovementKind>("kind", &b.kind, KINDS);
     let quantity = f.quantity("quantity", &b.quantity);

@@ -61,7 +61,7 @@ pub async fn create_user(
     req: HttpRequest,
     body: Body<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.0;
+    let body = body.into_inner()?;
     let mut f = Fields::new();
     let email = f.email("email", &body.email);
     let password = f.password("password", &body.password);
