@@ -140,24 +140,7 @@ impl TestApp {
 
     /// Creates an account straight in the database (as `refugio admin create` does).
     pub fn create_user(&self, email: &str, role: refugio_core::Role) -> String {
-        let mut conn = self.db.connect();
-        let hash = refugio_api::auth::password::hash(PASSWORD).expect("hash");
-        let user = refugio_db::write_transaction(&mut conn, |c| {
-            refugio_api::services::accounts::create(
-                c,
-                None,
-                refugio_api::services::accounts::NewUser {
-                    email: refugio_core::Email::parse(email).expect("email"),
-                    password_hash: hash,
-                    name: "Test".into(),
-                    role,
-                    locale: refugio_core::Locale::En,
-                    memberships: Vec::new(),
-                },
-            )
-        })
-        .expect("create user");
-        user.id
+        create_user_in(&self.db, email, role)
     }
 
     /// Logs in and returns the token pair's JSON.
@@ -220,6 +203,29 @@ impl TestApp {
             .find(|m| m.to_email == to)
             .unwrap_or_else(|| panic!("no email to {to}"))
     }
+}
+
+/// Creates an account with password `PASSWORD` straight in the database; returns its id.
+pub fn create_user_in(db: &TestDatabase, email: &str, role: refugio_core::Role) -> String {
+    let mut conn = db.connect();
+    let hash = refugio_api::auth::password::hash(PASSWORD).expect("hash");
+
+    let user = refugio_db::write_transaction(&mut conn, |c| {
+        refugio_api::services::accounts::create(
+            c,
+            None,
+            refugio_api::services::accounts::NewUser {
+                email: refugio_core::Email::parse(email).expect("email"),
+                password_hash: hash,
+                name: "Test".into(),
+                role,
+                locale: refugio_core::Locale::En,
+                memberships: Vec::new(),
+            },
+        )
+    })
+    .expect("create user");
+    user.id
 }
 
 pub fn shelter_body(name: &str) -> Value {
