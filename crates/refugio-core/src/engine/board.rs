@@ -45,7 +45,7 @@ mod tests {
 
     #[test]
     fn critical_first_then_score_then_age_then_id() {
-        let mut keys = vec![
+        let mut keys = [
             key(Band::High, 900, "2026-01-02", "a"),
             key(Band::Critical, 500, "2026-01-03", "b"),
             key(Band::High, 950, "2026-01-05", "c"),
