@@ -168,17 +168,6 @@ pub async fn middleware(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     }
-    let key = req
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    if !valid_key(&key) {
-        let err = ApiError::field("Idempotency-Key", FieldIssue::InvalidIdempotencyKey);
-        let lang = lang_of(req.request());
-        return Ok(req.into_response(err.render(lang)));
-    }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(ApiError::internal("app state missing").into());
     };
@@ -192,6 +181,18 @@ pub async fn middleware(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
+    // Checked after the token: a caller without one gets the handler's 401, not a 422.
+    let key = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if !valid_key(&key) {
+        let err = ApiError::field("Idempotency-Key", FieldIssue::InvalidIdempotencyKey);
+        let lang = lang_of(req.request());
+        return Ok(req.into_response(err.render(lang)));
+    }
 
     let lang = lang_of(req.request());
     let (http_req, mut payload) = req.into_parts();

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers and types (utoipa).
 
 use crate::routes::{
-    audit, auth, bills, health, items, members, occupancy, shelters, stock, users,
+    audit, auth, bills, health, items, members, needs, occupancy, shelters, stock, users,
 };
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         stock::record, stock::view, stock::movements,
         occupancy::record, occupancy::show,
         bills::create, bills::list, bills::update, bills::void,
+        needs::board, needs::of_shelter, needs::create_manual, needs::cancel,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
     modifiers(&ApiPrefix, &BearerAuth),

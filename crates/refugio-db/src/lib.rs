@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod items;
 pub mod migrations;
+pub mod needs;
 pub mod occupancy;
 pub mod outbox;
 pub mod password_resets;

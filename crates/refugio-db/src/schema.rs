@@ -28,6 +28,7 @@ diesel::table! {
         public_location -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        needs_computed_on -> Nullable<Date>,
     }
 }
 
@@ -178,6 +179,7 @@ diesel::table! {
         first_movement_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        needs_suppressed -> Bool,
     }
 }
 
@@ -229,7 +231,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    needs (id) {
+        id -> Text,
+        shelter_id -> Text,
+        kind -> Text,
+        item_id -> Nullable<Text>,
+        bill_id -> Nullable<Text>,
+        category -> Text,
+        title -> Text,
+        unit -> Nullable<Text>,
+        criticality -> Text,
+        currency -> Text,
+        quantity -> Nullable<BigInt>,
+        amount_needed -> Nullable<BigInt>,
+        amount_covered -> Nullable<BigInt>,
+        amount_open -> Nullable<BigInt>,
+        status -> Text,
+        score -> BigInt,
+        band -> Text,
+        band_rank -> BigInt,
+        days_left -> Nullable<BigInt>,
+        drivers -> Text,
+        manual_amount -> Nullable<BigInt>,
+        spent -> BigInt,
+        needed_by -> Nullable<Date>,
+        alerted -> Bool,
+        created_by -> Nullable<Text>,
+        opened_at -> Timestamp,
+        updated_at -> Timestamp,
+        computed_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(memberships -> shelters (shelter_id));
+diesel::joinable!(needs -> shelters (shelter_id));
+diesel::joinable!(needs -> bills (bill_id));
 diesel::joinable!(stock_movements -> items (item_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -253,4 +291,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_movements,
     occupancy_records,
     bills,
+    needs,
 );

@@ -129,13 +129,15 @@ pub fn page(
     q.limit(limit).load(conn)
 }
 
-/// A shelter's movements that occurred since `since`, in occurrence then recording order.
+/// A shelter's movements (of one item, when given) that occurred since `since`, in
+/// occurrence then recording order.
 pub fn occurred_since(
     conn: &mut DbConnection,
     shelter_id: &str,
+    item_id: Option<&str>,
     since: NaiveDateTime,
 ) -> QueryResult<Vec<MovementRow>> {
-    stock_movements::table
+    let mut q = stock_movements::table
         .filter(stock_movements::shelter_id.eq(shelter_id))
         .filter(stock_movements::occurred_at.ge(since))
         .order((
@@ -144,22 +146,31 @@ pub fn occurred_since(
             stock_movements::id,
         ))
         .select(MovementRow::as_select())
-        .load(conn)
+        .into_boxed();
+    if let Some(item) = item_id {
+        q = q.filter(stock_movements::item_id.eq(item));
+    }
+    q.load(conn)
 }
 
-/// Per item, when its latest count before `before` occurred.
+/// Per item (or for one item), when its latest count before `before` occurred.
 pub fn last_counts_before(
     conn: &mut DbConnection,
     shelter_id: &str,
+    item_id: Option<&str>,
     before: NaiveDateTime,
 ) -> QueryResult<Vec<(String, Option<NaiveDateTime>)>> {
-    stock_movements::table
+    let mut q = stock_movements::table
         .filter(stock_movements::shelter_id.eq(shelter_id))
         .filter(stock_movements::kind.eq("count"))
         .filter(stock_movements::occurred_at.lt(before))
         .group_by(stock_movements::item_id)
         .select((stock_movements::item_id, max(stock_movements::occurred_at)))
-        .load(conn)
+        .into_boxed();
+    if let Some(item) = item_id {
+        q = q.filter(stock_movements::item_id.eq(item));
+    }
+    q.load(conn)
 }
 
 /// The sum of an item's ledger deltas (what its on hand must equal).

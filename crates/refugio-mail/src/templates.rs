@@ -28,6 +28,15 @@ pub enum Message {
         /// When the token stops working.
         expires_at: DateTime<Utc>,
     },
+    /// A need of the reader's shelter entered the critical band, in the reader's language.
+    NeedCritical {
+        /// The shelter's display name.
+        shelter_name: String,
+        /// The need's title (an item's name, a bill's payee).
+        title: String,
+        /// The engine's reasons, one line each, already in the reader's language.
+        drivers: Vec<String>,
+    },
 }
 
 /// A message ready for the outbox.
@@ -45,6 +54,7 @@ impl Message {
         match self {
             Message::PasswordReset { .. } => "password_reset",
             Message::Invitation { .. } => "invitation",
+            Message::NeedCritical { .. } => "need_critical",
         }
     }
 
@@ -61,11 +71,43 @@ impl Message {
                 token,
                 expires_at,
             } => invitation(shelter_name, *role, token, expires_at),
+            Message::NeedCritical {
+                shelter_name,
+                title,
+                drivers,
+            } => need_critical(locale, shelter_name, title, drivers),
         };
         Rendered {
             subject: one_line(&subject),
             body,
         }
+    }
+}
+
+fn need_critical(
+    locale: Locale,
+    shelter: &str,
+    title: &str,
+    drivers: &[String],
+) -> (String, String) {
+    let reasons: String = drivers.iter().map(|d| format!("  - {d}\n")).collect();
+    match locale {
+        Locale::Es => (
+            format!("Necesidad crítica en {shelter}: {title}"),
+            format!(
+                "La necesidad «{title}» de {shelter} entró en la banda crítica:\n\n{reasons}\n\
+                 Revise el tablero de necesidades del albergue y registre las entradas en cuanto \
+                 lleguen. No recibirá otro aviso por esta necesidad mientras siga siendo crítica.\n"
+            ),
+        ),
+        Locale::En => (
+            format!("Critical need at {shelter}: {title}"),
+            format!(
+                "The need \"{title}\" of {shelter} entered the critical band:\n\n{reasons}\n\
+                 Check the shelter's needs board and record receipts as soon as they arrive. \
+                 You will not be alerted again for this need while it stays critical.\n"
+            ),
+        ),
     }
 }
 

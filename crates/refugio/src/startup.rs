@@ -11,6 +11,8 @@ use tokio::sync::watch;
 
 /// How often stale idempotency keys and throttle counters are dropped.
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(600);
+/// How often the server looks for shelters whose local day has turned.
+const DAILY_RECOMPUTE_EVERY: Duration = Duration::from_secs(60);
 
 /// Opens a pool and applies pending migrations.
 pub fn connect_and_migrate(url: &DatabaseUrl) -> anyhow::Result<Pool> {
@@ -78,11 +80,13 @@ impl Application {
         let (stop, stopped) = watch::channel(false);
         let worker = Worker::new(self.pool.clone(), self.mail)?;
         let mail = tokio::spawn(worker.run(stopped.clone()));
-        let maintenance = tokio::spawn(maintenance(self.pool, stopped));
+        let maintenance = tokio::spawn(maintenance(self.pool.clone(), stopped.clone()));
+        let recompute = tokio::spawn(daily_recompute(self.pool, stopped));
         let served = self.server.await;
         let _ = stop.send(true);
         let _ = mail.await;
         let _ = maintenance.await;
+        let _ = recompute.await;
         tracing::info!("refugio stopped");
         Ok(served?)
     }
@@ -113,6 +117,28 @@ async fn maintenance(pool: Pool, mut stopped: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = tokio::time::sleep(MAINTENANCE_EVERY) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Recomputes each shelter's needs once after its local midnight (urgency depends on the
+/// date); safe to run in every server process: each shelter-day is claimed once.
+async fn daily_recompute(pool: Pool, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let pool = pool.clone();
+        match tokio::task::spawn_blocking(move || {
+            refugio_api::services::needs::daily_recompute(&pool)
+        })
+        .await
+        {
+            Ok(Ok(n)) if n > 0 => tracing::info!(shelters = n, "recomputed needs for a new day"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "daily needs recompute failed"),
+            Err(e) => tracing::warn!(error = %e, "daily needs recompute task failed"),
+            _ => {}
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(DAILY_RECOMPUTE_EVERY) => {}
             _ = stopped.changed() => return,
         }
     }

@@ -307,6 +307,9 @@ pub async fn update(
             "target_days": settings.target_days, "lead_days": settings.lead_days, "min_quantity": settings.min_quantity,
             "target_quantity": settings.target_quantity});
         record(c, Some(&actor), Some(&sid), "item.updated", ("item", &iid), data)?;
+        // An edit lifts a cancel's suppression: the coordinator has looked at the item again.
+        refugio_db::needs::set_item_suppressed(c, &iid, false)?;
+        crate::services::needs::refresh_item_by_id(c, &sid, &iid)?;
         let item = refugio_db::items::find(c, &sid, &iid)?.ok_or(ApiError::NotFound)?;
         Ok(items::view(item, &currency))
     })

@@ -6,6 +6,7 @@ pub mod bills;
 pub mod health;
 pub mod items;
 pub mod members;
+pub mod needs;
 pub mod occupancy;
 pub mod shelters;
 pub mod stock;
@@ -46,5 +47,9 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(bills::list)
         .service(bills::update)
         .service(bills::void)
+        .service(needs::board)
+        .service(needs::of_shelter)
+        .service(needs::create_manual)
+        .service(needs::cancel)
         .service(crate::openapi::document);
 }

@@ -110,11 +110,7 @@ pub async fn view(
     scope: ShelterScope<Read>,
 ) -> ApiResult<HttpResponse> {
     let sid = scope.shelter_id.clone();
-    let items = db::read(&state, move |c| {
-        let shelter = refugio_db::shelters::find(c, &sid)?.ok_or(ApiError::NotFound)?;
-        stock::stock_lines(c, &shelter)
-    })
-    .await?;
+    let items = db::read(&state, move |c| stock::stock_lines(c, &sid)).await?;
     Ok(HttpResponse::Ok().json(StockView {
         items,
         next_cursor: None,

@@ -77,19 +77,26 @@ pub fn create(conn: &mut DbConnection, actor_id: Option<&str>, new: NewUser) -> 
         }
         other => other?,
     }
-    let action = if actor_id.is_some() {
-        "user.created"
+    // Donors register themselves; every other account is created by someone (or the CLI).
+    if actor_id.is_none() && user.role == Role::Donor.as_str() {
+        record(
+            conn,
+            Some(&user.id),
+            None,
+            "user.registered",
+            ("user", &user.id),
+            json!({"role": user.role}),
+        )?;
     } else {
-        "user.registered"
-    };
-    record(
-        conn,
-        actor_id.or(Some(&user.id)),
-        None,
-        action,
-        ("user", &user.id),
-        json!({"role": user.role}),
-    )?;
+        record(
+            conn,
+            actor_id,
+            None,
+            "user.created",
+            ("user", &user.id),
+            json!({"role": user.role}),
+        )?;
+    }
     for (shelter_id, role) in new.memberships {
         add_membership(
             conn,

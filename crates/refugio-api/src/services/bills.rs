@@ -167,6 +167,7 @@ pub fn create(
         ("bill", &row.id),
         audit_data(&row),
     )?;
+    crate::services::needs::refresh_bill_by_id(conn, shelter_id, &row.id)?;
     Ok(row.into())
 }
 
@@ -239,6 +240,7 @@ pub fn update(
         ("bill", bill_id),
         data,
     )?;
+    crate::services::needs::refresh_bill_by_id(conn, shelter_id, bill_id)?;
     Ok(row.into())
 }
 
@@ -269,6 +271,7 @@ pub fn void(
         ("bill", bill_id),
         data,
     )?;
+    crate::services::needs::refresh_bill_by_id(conn, shelter_id, bill_id)?;
     Ok(row.into())
 }
 

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod bills;
 pub mod items;
 pub mod login_throttle;
+pub mod needs;
 pub mod occupancy;
 pub mod sessions;
 pub mod shelters;

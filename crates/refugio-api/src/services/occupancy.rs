@@ -115,5 +115,11 @@ pub fn record_occupancy(
             "current": current,
         }),
     )?;
+    if current {
+        // Demand follows the people housed: every item's need moves with occupancy.
+        let ctx = crate::services::stock::ShelterContext::load(conn, shelter_id)?;
+        let items = refugio_db::items::all(conn, shelter_id)?;
+        crate::services::needs::refresh_items(conn, &ctx, &items, None)?;
+    }
     view(conn, shelter_id)
 }

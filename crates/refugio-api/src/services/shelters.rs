@@ -46,13 +46,8 @@ pub fn sees_everything(
     })
 }
 
-/// Open needs per shelter arrive with the needs engine; until then no shelter has any.
-fn open_needs(_conn: &mut DbConnection, _shelter_id: &str) -> ApiResult<i64> {
-    Ok(0)
-}
-
 pub fn view(conn: &mut DbConnection, row: ShelterRow, full: bool) -> ApiResult<ShelterView> {
-    let open_needs = open_needs(conn, &row.id)?;
+    let open_needs = refugio_db::needs::open_count(conn, &row.id)?;
     let located = full || row.public_location;
     Ok(ShelterView {
         open_needs,

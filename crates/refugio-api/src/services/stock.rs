@@ -4,7 +4,7 @@ use crate::audit_log::record;
 use crate::error::{ApiError, ApiResult, Conflict};
 use crate::i18n::FieldIssue;
 use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone};
-use refugio_core::engine::demand::{self, DatedMovement, ItemParams};
+use refugio_core::engine::demand::{self, DatedMovement, ItemParams, Levels};
 use refugio_core::inventory::{Basis, MovementKind};
 use refugio_core::Quantity;
 use refugio_db::items::ItemRow;
@@ -108,6 +108,7 @@ pub fn record_movement(
         ("stock_movement", &row.id),
         json!({"item_id": row.item_id, "kind": row.kind, "quantity": row.quantity, "delta": delta, "on_hand_after": on_hand_after}),
     )?;
+    crate::services::needs::refresh_item_by_id(conn, shelter_id, &row.item_id)?;
     Ok(row)
 }
 
@@ -132,75 +133,103 @@ pub struct StockLine {
 }
 
 /// The local date of a UTC timestamp in `tz`.
-fn local_date(tz: &chrono_tz::Tz, at: NaiveDateTime) -> NaiveDate {
+pub fn local_date(tz: &chrono_tz::Tz, at: NaiveDateTime) -> NaiveDate {
     tz.from_utc_datetime(&at).date_naive()
 }
 
-/// Every item of a shelter with its on hand, demand, cover, reorder point and target.
-pub fn stock_lines(
+/// A shelter as the engine sees it: its clock, beds and currency.
+#[derive(Debug, Clone)]
+pub struct ShelterContext {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub tz: chrono_tz::Tz,
+    pub occupied: i64,
+    pub now: NaiveDateTime,
+    pub today: NaiveDate,
+}
+
+impl ShelterContext {
+    pub fn load(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<ShelterContext> {
+        let shelter = refugio_db::shelters::find(conn, shelter_id)?.ok_or(ApiError::NotFound)?;
+        let tz: chrono_tz::Tz = shelter.timezone.parse().map_err(ApiError::internal)?;
+        let now = refugio_db::now();
+        Ok(ShelterContext {
+            today: local_date(&tz, now),
+            id: shelter.id,
+            name: shelter.name,
+            currency: shelter.currency,
+            tz,
+            occupied: shelter.occupied_beds,
+            now,
+        })
+    }
+}
+
+/// Demand and levels of `items` (all of one shelter); `only` narrows the history query to one
+/// item when that is all that changed.
+pub fn item_levels(
     conn: &mut DbConnection,
-    shelter: &refugio_db::shelters::ShelterRow,
-) -> ApiResult<Vec<StockLine>> {
-    let tz: chrono_tz::Tz = shelter.timezone.parse().map_err(ApiError::internal)?;
-    let now = refugio_db::now();
-    let today = local_date(&tz, now);
+    ctx: &ShelterContext,
+    items: &[ItemRow],
+    only: Option<&str>,
+) -> ApiResult<Vec<Levels>> {
     // Enough history for the 28-day window in any time zone.
-    let cutoff = now - Duration::days(demand::MAX_WINDOW_DAYS + 2);
-    let items = refugio_db::items::all(conn, &shelter.id)?;
+    let cutoff = ctx.now - Duration::days(demand::MAX_WINDOW_DAYS + 2);
     let mut history: HashMap<String, Vec<DatedMovement>> = HashMap::new();
-    for m in refugio_db::stock::occurred_since(conn, &shelter.id, cutoff)? {
+    for m in refugio_db::stock::occurred_since(conn, &ctx.id, only, cutoff)? {
         let Ok(kind) = m.kind.parse() else { continue };
         history.entry(m.item_id).or_default().push(DatedMovement {
-            date: local_date(&tz, m.occurred_at),
+            date: local_date(&ctx.tz, m.occurred_at),
             kind,
             delta: m.delta,
         });
     }
     let anchors: HashMap<String, NaiveDateTime> =
-        refugio_db::stock::last_counts_before(conn, &shelter.id, cutoff)?
+        refugio_db::stock::last_counts_before(conn, &ctx.id, only, cutoff)?
             .into_iter()
             .filter_map(|(item, at)| at.map(|at| (item, at)))
             .collect();
-    items
-        .into_iter()
+    Ok(items
+        .iter()
         .map(|item| {
-            Ok(stock_line(
-                &tz,
-                today,
-                shelter.occupied_beds,
-                &history,
-                &anchors,
-                item,
-            ))
+            let observed = item.first_movement_at.and_then(|first| {
+                let first_on = local_date(&ctx.tz, first);
+                let anchor = anchors
+                    .get(&item.id)
+                    .map_or(first_on, |at| local_date(&ctx.tz, *at).max(first_on));
+                let movements = history.get(&item.id).map_or(&[][..], Vec::as_slice);
+                demand::observed_demand(first_on, anchor, ctx.today, movements)
+            });
+            demand::levels(&item_params(item), ctx.occupied, observed)
         })
-        .collect()
+        .collect())
 }
 
-fn stock_line(
-    tz: &chrono_tz::Tz,
-    today: NaiveDate,
-    occupied: i64,
-    history: &HashMap<String, Vec<DatedMovement>>,
-    anchors: &HashMap<String, NaiveDateTime>,
-    item: ItemRow,
-) -> StockLine {
-    let params = ItemParams {
+pub fn item_params(item: &ItemRow) -> ItemParams {
+    ItemParams {
         basis: item.basis.parse().unwrap_or(Basis::Consumable),
         per_person: item.per_person,
         reorder_days: item.reorder_days,
         target_days: item.target_days,
         min_quantity: item.min_quantity,
         target_quantity: item.target_quantity,
-    };
-    let observed = item.first_movement_at.and_then(|first| {
-        let first_on = local_date(tz, first);
-        let anchor = anchors
-            .get(&item.id)
-            .map_or(first_on, |at| local_date(tz, *at).max(first_on));
-        let movements = history.get(&item.id).map_or(&[][..], Vec::as_slice);
-        demand::observed_demand(first_on, anchor, today, movements)
-    });
-    let levels = demand::levels(&params, occupied, observed);
+    }
+}
+
+/// Every item of a shelter with its on hand, demand, cover, reorder point and target.
+pub fn stock_lines(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<Vec<StockLine>> {
+    let ctx = ShelterContext::load(conn, shelter_id)?;
+    let items = refugio_db::items::all(conn, shelter_id)?;
+    let levels = item_levels(conn, &ctx, &items, None)?;
+    Ok(items
+        .into_iter()
+        .zip(levels)
+        .map(|(item, l)| stock_line(item, &l))
+        .collect())
+}
+
+fn stock_line(item: ItemRow, levels: &Levels) -> StockLine {
     StockLine {
         tracked: item.first_movement_at.is_some(),
         on_hand: Quantity(item.on_hand).to_json(),

@@ -1,0 +1,280 @@
+//! Needs as stored: the engine's latest figures for each, and the board's queries.
+
+use crate::schema::{bills, items, needs, shelters};
+use crate::DbConnection;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+/// The statuses of needs that are not final.
+pub const LIVE: [&str; 3] = ["open", "partially_funded", "funded"];
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = needs)]
+pub struct NeedRow {
+    pub id: String,
+    pub shelter_id: String,
+    pub kind: String,
+    pub item_id: Option<String>,
+    pub bill_id: Option<String>,
+    pub category: String,
+    pub title: String,
+    pub unit: Option<String>,
+    pub criticality: String,
+    pub currency: String,
+    pub quantity: Option<i64>,
+    pub amount_needed: Option<i64>,
+    pub amount_covered: Option<i64>,
+    pub amount_open: Option<i64>,
+    pub status: String,
+    pub score: i64,
+    pub band: String,
+    pub band_rank: i64,
+    pub days_left: Option<i64>,
+    pub drivers: String,
+    pub manual_amount: Option<i64>,
+    pub spent: i64,
+    pub needed_by: Option<NaiveDate>,
+    pub alerted: bool,
+    pub created_by: Option<String>,
+    pub opened_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub computed_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// The figures the engine recomputes.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = needs, treat_none_as_null = true)]
+pub struct NeedFigures {
+    pub title: String,
+    pub unit: Option<String>,
+    pub category: String,
+    pub criticality: String,
+    pub quantity: Option<i64>,
+    pub amount_needed: Option<i64>,
+    pub amount_covered: Option<i64>,
+    pub amount_open: Option<i64>,
+    pub status: String,
+    pub score: i64,
+    pub band: String,
+    pub band_rank: i64,
+    pub days_left: Option<i64>,
+    pub drivers: String,
+    pub alerted: bool,
+    pub updated_at: NaiveDateTime,
+    pub computed_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &NeedRow) -> QueryResult<()> {
+    diesel::insert_into(needs::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn update_figures(
+    conn: &mut DbConnection,
+    id: &str,
+    figures: &NeedFigures,
+) -> QueryResult<usize> {
+    diesel::update(needs::table.find(id))
+        .set(figures)
+        .execute(conn)
+}
+
+/// A need of this shelter.
+pub fn find(conn: &mut DbConnection, shelter_id: &str, id: &str) -> QueryResult<Option<NeedRow>> {
+    needs::table
+        .filter(needs::shelter_id.eq(shelter_id))
+        .filter(needs::id.eq(id))
+        .select(NeedRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The item's need that is not final, if any.
+pub fn live_for_item(conn: &mut DbConnection, item_id: &str) -> QueryResult<Option<NeedRow>> {
+    needs::table
+        .filter(needs::item_id.eq(item_id))
+        .filter(needs::status.eq_any(LIVE))
+        .select(NeedRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The bill's need (one per bill, whatever its status).
+pub fn for_bill(conn: &mut DbConnection, bill_id: &str) -> QueryResult<Option<NeedRow>> {
+    needs::table
+        .filter(needs::bill_id.eq(bill_id))
+        .select(NeedRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A shelter's needs that are not final.
+pub fn live_in_shelter(conn: &mut DbConnection, shelter_id: &str) -> QueryResult<Vec<NeedRow>> {
+    needs::table
+        .filter(needs::shelter_id.eq(shelter_id))
+        .filter(needs::status.eq_any(LIVE))
+        .select(NeedRow::as_select())
+        .load(conn)
+}
+
+/// How many needs of a shelter still lack money or goods (`open` or `partially_funded`).
+pub fn open_count(conn: &mut DbConnection, shelter_id: &str) -> QueryResult<i64> {
+    needs::table
+        .filter(needs::shelter_id.eq(shelter_id))
+        .filter(needs::status.eq_any(["open", "partially_funded"]))
+        .count()
+        .get_result(conn)
+}
+
+/// Where the board resumes: strictly after this need in board order.
+#[derive(Debug, Clone)]
+pub struct BoardCursor {
+    pub band_rank: i64,
+    pub score: i64,
+    pub opened_at: NaiveDateTime,
+    pub id: String,
+}
+
+/// Board filters; empty lists mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct BoardFilter {
+    pub shelter_id: Option<String>,
+    pub categories: Vec<String>,
+    pub statuses: Vec<String>,
+    pub bands: Vec<String>,
+    pub after: Option<BoardCursor>,
+}
+
+/// A need on the board with its shelter's name and, for bill needs, the bill's category.
+pub type BoardRow = (NeedRow, String, Option<String>);
+
+/// One page of needs in board order: band, score descending, opened first, id.
+pub fn board(conn: &mut DbConnection, f: &BoardFilter, limit: i64) -> QueryResult<Vec<BoardRow>> {
+    let mut q = needs::table
+        .inner_join(shelters::table)
+        .left_join(bills::table)
+        .select((
+            NeedRow::as_select(),
+            shelters::name,
+            bills::category.nullable(),
+        ))
+        .order((
+            needs::band_rank,
+            needs::score.desc(),
+            needs::opened_at,
+            needs::id,
+        ))
+        .into_boxed();
+    if let Some(s) = &f.shelter_id {
+        q = q.filter(needs::shelter_id.eq(s.clone()));
+    }
+    if !f.categories.is_empty() {
+        q = q.filter(needs::category.eq_any(f.categories.clone()));
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(needs::status.eq_any(f.statuses.clone()));
+    }
+    if !f.bands.is_empty() {
+        q = q.filter(needs::band.eq_any(f.bands.clone()));
+    }
+    if let Some(c) = &f.after {
+        q = q.filter(
+            needs::band_rank
+                .gt(c.band_rank)
+                .or(needs::band_rank.eq(c.band_rank).and(
+                    needs::score.lt(c.score).or(needs::score.eq(c.score).and(
+                        needs::opened_at.gt(c.opened_at).or(needs::opened_at
+                            .eq(c.opened_at)
+                            .and(needs::id.gt(c.id.clone()))),
+                    )),
+                )),
+        );
+    }
+    q.limit(limit).load(conn)
+}
+
+/// Whether a cancelled need keeps the item from opening a new one.
+pub fn item_suppressed(conn: &mut DbConnection, item_id: &str) -> QueryResult<bool> {
+    items::table
+        .find(item_id)
+        .select(items::needs_suppressed)
+        .first(conn)
+}
+
+pub fn set_item_suppressed(
+    conn: &mut DbConnection,
+    item_id: &str,
+    suppressed: bool,
+) -> QueryResult<usize> {
+    diesel::update(items::table.find(item_id))
+        .set(items::needs_suppressed.eq(suppressed))
+        .execute(conn)
+}
+
+/// Claims today's recompute of a shelter: true for exactly one caller per shelter and day,
+/// whichever server process it runs in.
+pub fn claim_daily_recompute(
+    conn: &mut DbConnection,
+    shelter_id: &str,
+    today: NaiveDate,
+) -> QueryResult<bool> {
+    let claimed = diesel::update(
+        shelters::table.find(shelter_id).filter(
+            shelters::needs_computed_on
+                .is_null()
+                .or(shelters::needs_computed_on.lt(today)),
+        ),
+    )
+    .set(shelters::needs_computed_on.eq(today))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// Every shelter with its time zone and last daily recompute date.
+pub fn recompute_schedule(
+    conn: &mut DbConnection,
+) -> QueryResult<Vec<(String, String, Option<NaiveDate>)>> {
+    shelters::table
+        .select((
+            shelters::id,
+            shelters::timezone,
+            shelters::needs_computed_on,
+        ))
+        .load(conn)
+}
+
+/// Ends a need with a final status.
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(needs::table.find(id))
+        .set((
+            needs::status.eq(status),
+            needs::closed_at.eq(now),
+            needs::updated_at.eq(now),
+            needs::alerted.eq(false),
+        ))
+        .execute(conn)
+}
+
+/// Records what a manual need asks for.
+pub fn set_manual_terms(
+    conn: &mut DbConnection,
+    id: &str,
+    amount: i64,
+    needed_by: Option<NaiveDate>,
+) -> QueryResult<usize> {
+    diesel::update(needs::table.find(id))
+        .set((
+            needs::manual_amount.eq(amount),
+            needs::needed_by.eq(needed_by),
+        ))
+        .execute(conn)
+}

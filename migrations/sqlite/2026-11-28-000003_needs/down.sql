@@ -1,0 +1,3 @@
+ALTER TABLE shelters DROP COLUMN needs_computed_on;
+ALTER TABLE items DROP COLUMN needs_suppressed;
+DROP TABLE needs;
