@@ -10,6 +10,7 @@ mod crash;
 mod errors;
 mod idempotency;
 mod multi_process;
+mod needs;
 mod occupancy;
 mod process;
 mod stock;

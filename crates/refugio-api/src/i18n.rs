@@ -49,7 +49,12 @@ impl FieldIssue {
                 if es {
                     format!("debe ser de tipo {}", type_es(t))
                 } else {
-                    format!("must be a {t}")
+                    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!("must be {article} {t}")
                 }
             }
             FieldIssue::UnknownField => pick(es, "no es un campo conocido", "is not a known field"),

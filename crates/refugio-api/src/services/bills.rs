@@ -167,7 +167,7 @@ pub fn create(
         ("bill", &row.id),
         audit_data(&row),
     )?;
-    crate::services::needs::refresh_bill_by_id(conn, shelter_id, &row.id)?;
+    crate::services::needs::refresh_bill_by_id(conn, actor, shelter_id, &row.id)?;
     Ok(row.into())
 }
 
@@ -240,7 +240,7 @@ pub fn update(
         ("bill", bill_id),
         data,
     )?;
-    crate::services::needs::refresh_bill_by_id(conn, shelter_id, bill_id)?;
+    crate::services::needs::refresh_bill_by_id(conn, actor, shelter_id, bill_id)?;
     Ok(row.into())
 }
 
@@ -271,7 +271,7 @@ pub fn void(
         ("bill", bill_id),
         data,
     )?;
-    crate::services::needs::refresh_bill_by_id(conn, shelter_id, bill_id)?;
+    crate::services::needs::refresh_bill_by_id(conn, actor, shelter_id, bill_id)?;
     Ok(row.into())
 }
 

@@ -91,21 +91,42 @@ fn alert_on_critical(
     Ok(true)
 }
 
+/// What a need is about, as shown: its title, unit and need category.
+struct Subject<'a> {
+    title: &'a str,
+    unit: Option<&'a str>,
+    category: &'a str,
+}
+
 /// Writes a recomputed need, recording transitions to a final status in the audit log.
 fn store(
     conn: &mut DbConnection,
     ctx: &ShelterContext,
     need: &NeedRow,
     e: &Evaluation,
-    title: &str,
-    unit: Option<&str>,
+    subject: &Subject<'_>,
 ) -> ApiResult<()> {
-    let alerted = alert_on_critical(conn, ctx, e, title, unit.unwrap_or(""), need.alerted)?;
-    refugio_db::needs::update_figures(
-        conn,
-        &need.id,
-        &figures(e, title, unit, &need.category, alerted, ctx.now),
-    )?;
+    let alerted = if need.kind == NeedKind::Item.as_str() {
+        alert_on_critical(
+            conn,
+            ctx,
+            e,
+            subject.title,
+            subject.unit.unwrap_or(""),
+            need.alerted,
+        )?
+    } else {
+        false
+    };
+    let f = figures(
+        e,
+        subject.title,
+        subject.unit,
+        subject.category,
+        alerted,
+        ctx.now,
+    );
+    refugio_db::needs::update_figures(conn, &need.id, &f)?;
     if e.status.as_str() != need.status && e.status.is_final() {
         record(
             conn,
@@ -132,7 +153,9 @@ fn open(
     e: &Evaluation,
     actor: Option<&str>,
 ) -> ApiResult<NeedRow> {
-    let alerted = alert_on_critical(conn, ctx, e, title, unit.unwrap_or(""), false)?;
+    // Alerts are for goods running out; bills and manual needs show their urgency on the board.
+    let alerted = kind == NeedKind::Item
+        && alert_on_critical(conn, ctx, e, title, unit.unwrap_or(""), false)?;
     let f = figures(e, title, unit, category, alerted, ctx.now);
     let row = NeedRow {
         id: refugio_core::new_id(),
@@ -223,14 +246,14 @@ fn refresh_item(
         suppressed = false;
     }
     match refugio_db::needs::live_for_item(conn, &item.id)? {
-        Some(need) => store(
-            conn,
-            ctx,
-            &need,
-            &evaluate_item(&inputs),
-            &item.name,
-            Some(&item.unit),
-        ),
+        Some(need) => {
+            let subject = Subject {
+                title: &item.name,
+                unit: Some(&item.unit),
+                category: &item.category,
+            };
+            store(conn, ctx, &need, &evaluate_item(&inputs), &subject)
+        }
         None if item.first_movement_at.is_some() && !suppressed && item_opens_need(&inputs) => {
             let e = evaluate_item(&inputs);
             open(
@@ -261,17 +284,18 @@ pub fn refresh_item_by_id(
     refresh_items(conn, &ctx, std::slice::from_ref(&item), Some(item_id))
 }
 
-/// Recomputes a bill's need: opened with the bill, cancelled when it is voided.
+/// Recomputes a bill's need: opened with the bill, cancelled when `actor` voids it.
 pub fn refresh_bill(
     conn: &mut DbConnection,
     ctx: &ShelterContext,
     bill: &BillRow,
+    actor: Option<&str>,
 ) -> ApiResult<()> {
     let category: BillCategory = bill.category.parse().map_err(ApiError::internal)?;
     let need = refugio_db::needs::for_bill(conn, &bill.id)?;
     if bill.status == "void" {
         if let Some(need) = need.filter(|n| !is_final(&n.status)) {
-            close(conn, ctx, &need, NeedStatus::Cancelled, None)?;
+            close(conn, ctx, &need, NeedStatus::Cancelled, actor)?;
         }
         return Ok(());
     }
@@ -280,7 +304,17 @@ pub fn refresh_bill(
     let need_category = bill_need_category(category).as_str();
     match need {
         Some(need) if is_final(&need.status) => Ok(()),
-        Some(need) => store(conn, ctx, &need, &e, &bill.payee, None),
+        Some(need) => store(
+            conn,
+            ctx,
+            &need,
+            &e,
+            &Subject {
+                title: &bill.payee,
+                unit: None,
+                category: need_category,
+            },
+        ),
         None => open(
             conn,
             ctx,
@@ -296,15 +330,16 @@ pub fn refresh_bill(
     }
 }
 
-/// Recomputes the need of the bill with this id.
+/// Recomputes the need of the bill with this id after `actor` changed the bill.
 pub fn refresh_bill_by_id(
     conn: &mut DbConnection,
+    actor: &str,
     shelter_id: &str,
     bill_id: &str,
 ) -> ApiResult<()> {
     let ctx = ShelterContext::load(conn, shelter_id)?;
     let bill = refugio_db::bills::find(conn, shelter_id, bill_id)?.ok_or(ApiError::NotFound)?;
-    refresh_bill(conn, &ctx, &bill)
+    refresh_bill(conn, &ctx, &bill, Some(actor))
 }
 
 fn refresh_manual(conn: &mut DbConnection, ctx: &ShelterContext, need: &NeedRow) -> ApiResult<()> {
@@ -317,7 +352,17 @@ fn refresh_manual(conn: &mut DbConnection, ctx: &ShelterContext, need: &NeedRow)
         need.needed_by,
         ctx.today,
     );
-    store(conn, ctx, need, &e, &need.title, None)
+    store(
+        conn,
+        ctx,
+        need,
+        &e,
+        &Subject {
+            title: &need.title,
+            unit: None,
+            category: &need.category,
+        },
+    )
 }
 
 /// Recomputes every need of a shelter: its items (which may open needs), bills and manual needs.
@@ -335,7 +380,7 @@ pub fn refresh_shelter(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<(
                     .transpose()?
                     .flatten()
                 {
-                    refresh_bill(conn, &ctx, &bill)?;
+                    refresh_bill(conn, &ctx, &bill, None)?;
                 }
             }
             "manual" => refresh_manual(conn, &ctx, &need)?,

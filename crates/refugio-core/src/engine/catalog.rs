@@ -1,4 +1,4 @@
-//! The default catalog a new shelter starts with (ENGINE.md; sources in docs/needs-engine.md).
+//! The default catalog a new shelter starts with (ENGINE.md; sources in docs/catalog.md).
 //! Every item is editable; none has a unit cost (prices are local); none is tracked until its
 //! first movement, so a new shelter's board is not flooded with needs for uncounted stock.
 

@@ -134,27 +134,30 @@ impl Driver {
                     format!("restocking takes {days} days")
                 }
             }
+            // A need stays open until its target is reached, so stock may be back above the
+            // reorder point while it is.
             Driver::BelowReorderPoint {
                 on_hand,
                 reorder_point,
                 target,
-            } => {
-                if es {
-                    format!(
-                        "hay {} {unit}, menos que el punto de pedido {}; meta {}",
-                        qty(on_hand),
-                        qty(reorder_point),
-                        qty(target)
-                    )
-                } else {
-                    format!(
-                        "{} {unit} on hand, below the reorder point {}; target {}",
-                        qty(on_hand),
-                        qty(reorder_point),
-                        qty(target)
-                    )
+            } => match (es, on_hand < reorder_point) {
+                (true, true) => format!(
+                    "hay {} {unit}, menos que el punto de pedido {}; meta {}",
+                    qty(on_hand),
+                    qty(reorder_point),
+                    qty(target)
+                ),
+                (true, false) => format!("hay {} {unit}; meta {}", qty(on_hand), qty(target)),
+                (false, true) => format!(
+                    "{} {unit} on hand, below the reorder point {}; target {}",
+                    qty(on_hand),
+                    qty(reorder_point),
+                    qty(target)
+                ),
+                (false, false) => {
+                    format!("{} {unit} on hand; target {}", qty(on_hand), qty(target))
                 }
-            }
+            },
             Driver::InKindOnly => {
                 if es {
                     "sin costo unitario: solo se cubre en especie".into()
@@ -176,13 +179,12 @@ impl Driver {
                     format!("overdue by {days} days")
                 }
             }
-            Driver::NeededBy { days } => {
-                if es {
-                    format!("se necesita en {days} días")
-                } else {
-                    format!("needed in {days} days")
-                }
-            }
+            Driver::NeededBy { days } => match (es, days < 0) {
+                (true, false) => format!("se necesita en {days} días"),
+                (true, true) => format!("se necesitaba hace {} días", -days),
+                (false, false) => format!("needed in {days} days"),
+                (false, true) => format!("needed {} days ago", -days),
+            },
             Driver::Criticality(c) => {
                 let (es_c, en_c) = match c {
                     Criticality::Vital => ("vital", "vital"),
