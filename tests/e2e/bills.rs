@@ -3,7 +3,9 @@
 //! and one audit event per change.
 
 use crate::errors::assert_problem;
-use crate::support::{run, spawn_app, Reply, TestApp, PASSWORD};
+use crate::support::{
+    assert_chains_verify, audit_events, run, spawn_app, two_shelters, Reply, TestApp, PASSWORD,
+};
 use refugio_db::backend_tests;
 use refugio_db::test_support::Backend;
 use reqwest::{Method, StatusCode};
@@ -17,43 +19,6 @@ backend_tests!(
     bill_creation_and_voiding_are_idempotent,
     bills_of_another_shelter_are_not_found,
 );
-
-struct World {
-    admin: String,
-    a: String,
-    b: String,
-    manager_a: String,
-    coordinator_a: String,
-    manager_b: String,
-    coordinator_b: String,
-}
-
-async fn world(app: &TestApp) -> World {
-    let admin = app.admin_token().await;
-    let a = app.create_shelter(&admin, "Casa A").await;
-    let b = app.create_shelter(&admin, "Casa B").await;
-    let (_, manager_a) = app
-        .staff(&admin, "manager-a@example.org", &a, "manager")
-        .await;
-    let (_, coordinator_a) = app
-        .staff(&admin, "coord-a@example.org", &a, "coordinator")
-        .await;
-    let (_, manager_b) = app
-        .staff(&admin, "manager-b@example.org", &b, "manager")
-        .await;
-    let (_, coordinator_b) = app
-        .staff(&admin, "coord-b@example.org", &b, "coordinator")
-        .await;
-    World {
-        admin,
-        a,
-        b,
-        manager_a,
-        coordinator_a,
-        manager_b,
-        coordinator_b,
-    }
-}
 
 fn bill(payee: &str, amount: &str, due_on: &str) -> Value {
     json!({"payee": payee, "category": "electricity",
@@ -106,28 +71,10 @@ fn ids(page: &Reply) -> Vec<String> {
         .collect()
 }
 
-/// The audit events of one shelter about bills.
-async fn bill_events(app: &TestApp, admin: &str, sid: &str) -> Vec<Value> {
-    let r = app
-        .get(
-            &format!("/audit/events?shelter_id={sid}&entity=bill&limit=500"),
-            Some(admin),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    r.body["items"].as_array().expect("items").clone()
-}
-
-async fn assert_chains_verify(app: &TestApp, admin: &str) {
-    let r = app.get("/audit/verify", Some(admin)).await;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    assert_eq!(r.body["ok"], json!(true), "{r:?}");
-}
-
 fn bills_are_created_listed_by_due_date_and_filtered(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
 
         let rent = created(
             &app,
@@ -250,7 +197,7 @@ fn bills_are_created_listed_by_due_date_and_filtered(backend: Backend) {
         assert_eq!(ids(&list(&app, &w.a, &auditor, "").await), by_due);
 
         // One event per change: four creations and a void, with no payee or description.
-        let events = bill_events(&app, &w.admin, &w.a).await;
+        let events = audit_events(&app, &w.admin, &w.a, "bill").await;
         let actions: Vec<_> = events
             .iter()
             .map(|e| e["action"].as_str().unwrap_or_default())
@@ -282,7 +229,7 @@ fn bills_are_created_listed_by_due_date_and_filtered(backend: Backend) {
 fn invalid_bills_are_refused_and_nothing_is_created(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let money = |amount: &str, currency: &str| json!({"amount": amount, "currency": currency});
         let with = |field: &str, value: Value| {
             let mut b = bill("CFE", "100", "2026-12-01");
@@ -349,7 +296,7 @@ fn invalid_bills_are_refused_and_nothing_is_created(backend: Backend) {
             ids(&list(&app, &w.a, &w.coordinator_a, "").await),
             Vec::<String>::new()
         );
-        assert!(bill_events(&app, &w.admin, &w.a).await.is_empty());
+        assert!(audit_events(&app, &w.admin, &w.a, "bill").await.is_empty());
         // Still accepted: a bill recorded already overdue, and one worth a cent.
         created(
             &app,
@@ -364,7 +311,7 @@ fn invalid_bills_are_refused_and_nothing_is_created(backend: Backend) {
 fn bills_are_edited_while_unpaid_and_voided_by_managers(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let mut b = bill("CFE", "830", "2026-11-20");
         b["description"] = json!("bimestre");
         let first = created(&app, &w.a, &w.coordinator_a, b).await;
@@ -467,7 +414,7 @@ fn bills_are_edited_while_unpaid_and_voided_by_managers(backend: Backend) {
         assert_eq!(r.body["status"], "void");
 
         // Exactly one event per change.
-        let events = bill_events(&app, &w.admin, &w.a).await;
+        let events = audit_events(&app, &w.admin, &w.a, "bill").await;
         let actions: Vec<_> = events
             .iter()
             .map(|e| {
@@ -516,7 +463,7 @@ fn set_paid(app: &TestApp, bid: &str, paid: i64, status: &str) {
 fn paid_bills_can_be_neither_edited_nor_voided(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         for (paid, status) in [(100, "partially_paid"), (1000, "paid")] {
             let b = created(
                 &app,
@@ -539,7 +486,7 @@ fn paid_bills_can_be_neither_edited_nor_voided(backend: Backend) {
             );
             assert_eq!(listed.body["items"][0]["payee"], "CFE");
         }
-        let actions: Vec<_> = bill_events(&app, &w.admin, &w.a)
+        let actions: Vec<_> = audit_events(&app, &w.admin, &w.a, "bill")
             .await
             .iter()
             .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
@@ -551,7 +498,7 @@ fn paid_bills_can_be_neither_edited_nor_voided(backend: Backend) {
 fn bill_creation_and_voiding_are_idempotent(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let path = format!("/shelters/{}/bills", w.a);
         let key = [("Idempotency-Key", "bill-2026-11-cfe")];
         let body = bill("CFE", "830", "2026-11-20");
@@ -611,7 +558,7 @@ fn bill_creation_and_voiding_are_idempotent(backend: Backend) {
             .await;
         assert_problem(&v3, StatusCode::CONFLICT, "invalid_transition");
 
-        let actions: Vec<_> = bill_events(&app, &w.admin, &w.a)
+        let actions: Vec<_> = audit_events(&app, &w.admin, &w.a, "bill")
             .await
             .iter()
             .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
@@ -624,7 +571,7 @@ fn bill_creation_and_voiding_are_idempotent(backend: Backend) {
 fn bills_of_another_shelter_are_not_found(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let bill_a = created(
             &app,
             &w.a,
@@ -710,7 +657,7 @@ fn bills_of_another_shelter_are_not_found(backend: Backend) {
         // A's bill is untouched, and only its creation was audited.
         let listed = list(&app, &w.a, &w.admin, "").await;
         assert_eq!(listed.body["items"], json!([bill_a]));
-        assert_eq!(bill_events(&app, &w.admin, &w.a).await.len(), 1);
-        assert!(bill_events(&app, &w.admin, &w.b).await.is_empty());
+        assert_eq!(audit_events(&app, &w.admin, &w.a, "bill").await.len(), 1);
+        assert!(audit_events(&app, &w.admin, &w.b, "bill").await.is_empty());
     });
 }

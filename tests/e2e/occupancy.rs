@@ -2,7 +2,9 @@
 //! shelter's public figure, validation, roles and tenancy, one audit event per record.
 
 use crate::errors::assert_problem;
-use crate::support::{run, spawn_app, Reply, TestApp, PASSWORD};
+use crate::support::{
+    assert_chains_verify, audit_events, run, spawn_app, two_shelters, Reply, TestApp, PASSWORD,
+};
 use chrono::{Duration, FixedOffset, SecondsFormat, Utc};
 use refugio_db::backend_tests;
 use refugio_db::test_support::Backend;
@@ -15,33 +17,6 @@ backend_tests!(
     occupancy_roles_and_tenancy,
     concurrent_records_leave_the_latest_as_of_current,
 );
-
-struct World {
-    admin: String,
-    a: String,
-    coordinator_a: String,
-    coordinator_a_id: String,
-    coordinator_b: String,
-}
-
-async fn world(app: &TestApp) -> World {
-    let admin = app.admin_token().await;
-    let a = app.create_shelter(&admin, "Casa A").await;
-    let b = app.create_shelter(&admin, "Casa B").await;
-    let (coordinator_a_id, coordinator_a) = app
-        .staff(&admin, "coord-a@example.org", &a, "coordinator")
-        .await;
-    let (_, coordinator_b) = app
-        .staff(&admin, "coord-b@example.org", &b, "coordinator")
-        .await;
-    World {
-        admin,
-        a,
-        coordinator_a,
-        coordinator_a_id,
-        coordinator_b,
-    }
-}
 
 async fn put(app: &TestApp, sid: &str, token: &str, body: Value) -> Reply {
     app.call(
@@ -58,28 +33,10 @@ fn at(minutes: i64) -> String {
     (Utc::now() + Duration::minutes(minutes)).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The audit events of one shelter about one kind of entity.
-async fn events(app: &TestApp, admin: &str, sid: &str, entity: &str) -> Vec<Value> {
-    let r = app
-        .get(
-            &format!("/audit/events?shelter_id={sid}&entity={entity}&limit=500"),
-            Some(admin),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    r.body["items"].as_array().expect("items").clone()
-}
-
-async fn assert_chains_verify(app: &TestApp, admin: &str) {
-    let r = app.get("/audit/verify", Some(admin)).await;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    assert_eq!(r.body["ok"], json!(true), "{r:?}");
-}
-
 fn occupancy_is_recorded_and_a_backdated_record_only_joins_the_history(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let path = format!("/shelters/{}/occupancy", w.a);
 
         // Nothing recorded yet: 0 of the shelter's capacity, no as_of, no history.
@@ -183,7 +140,7 @@ fn occupancy_is_recorded_and_a_backdated_record_only_joins_the_history(backend: 
         assert_eq!(r.body["bed_capacity"], 80);
 
         // One audit event per record, on the shelter's chain, with figures only.
-        let recorded = events(&app, &w.admin, &w.a, "occupancy").await;
+        let recorded = audit_events(&app, &w.admin, &w.a, "occupancy").await;
         assert_eq!(recorded.len(), 4, "{recorded:?}");
         assert!(recorded.iter().all(|e| e["action"] == "occupancy.recorded"));
         assert_eq!(recorded[1]["data"]["occupied_beds"], 65);
@@ -195,7 +152,7 @@ fn occupancy_is_recorded_and_a_backdated_record_only_joins_the_history(backend: 
 fn invalid_occupancy_is_refused_and_changes_nothing(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let cases = [
             (json!({"occupied_beds": 61}), "occupied_beds"),
             (
@@ -241,7 +198,10 @@ fn invalid_occupancy_is_refused_and_changes_nothing(backend: Backend) {
             .await;
         assert_eq!(r.body["history"].as_array().map(Vec::len), Some(1), "{r:?}");
         assert_eq!(r.body["occupied_beds"], 2);
-        assert_eq!(events(&app, &w.admin, &w.a, "occupancy").await.len(), 1);
+        assert_eq!(
+            audit_events(&app, &w.admin, &w.a, "occupancy").await.len(),
+            1
+        );
         // A very old as_of is stored and read back on both backends (history only).
         let r = put(
             &app,
@@ -259,7 +219,7 @@ fn invalid_occupancy_is_refused_and_changes_nothing(backend: Backend) {
 fn occupancy_roles_and_tenancy(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let path = format!("/shelters/{}/occupancy", w.a);
         app.create_user("auditor@example.org", refugio_core::Role::Auditor);
         let auditor = app
@@ -322,14 +282,16 @@ fn occupancy_roles_and_tenancy(backend: Backend) {
         // Nothing was recorded by any of them.
         let r = app.get(&path, Some(&w.admin)).await;
         assert_eq!(r.body["history"], json!([]), "{r:?}");
-        assert!(events(&app, &w.admin, &w.a, "occupancy").await.is_empty());
+        assert!(audit_events(&app, &w.admin, &w.a, "occupancy")
+            .await
+            .is_empty());
     });
 }
 
 fn concurrent_records_leave_the_latest_as_of_current(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         // Recorded in parallel, with as_of in an order unrelated to arrival: whichever commits
         // last, the current figure is the latest as_of's (figure 5, one minute ago).
         let puts = (1..=10i64).map(|n| {
@@ -359,7 +321,10 @@ fn concurrent_records_leave_the_latest_as_of_current(backend: Backend) {
         assert_eq!(r.body["history"][0]["occupied_beds"], 5, "{r:?}");
         let shelter = app.get(&format!("/shelters/{}", w.a), Some(&w.admin)).await;
         assert_eq!(shelter.body["occupied_beds"], 5, "{shelter:?}");
-        assert_eq!(events(&app, &w.admin, &w.a, "occupancy").await.len(), 10);
+        assert_eq!(
+            audit_events(&app, &w.admin, &w.a, "occupancy").await.len(),
+            10
+        );
         assert_chains_verify(&app, &w.admin).await;
     });
 }

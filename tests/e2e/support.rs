@@ -240,3 +240,63 @@ pub fn token_in(body: &str) -> String {
         .unwrap_or_else(|| panic!("no token in {body}"))
         .to_owned()
 }
+
+/// Two shelters, each with a manager and a coordinator (tokens, and the coordinators' ids).
+pub struct TwoShelters {
+    pub admin: String,
+    pub a: String,
+    pub b: String,
+    pub manager_a: String,
+    pub coordinator_a: String,
+    pub coordinator_a_id: String,
+    pub manager_b: String,
+    pub coordinator_b: String,
+    pub coordinator_b_id: String,
+}
+
+pub async fn two_shelters(app: &TestApp) -> TwoShelters {
+    let admin = app.admin_token().await;
+    let a = app.create_shelter(&admin, "Casa A").await;
+    let b = app.create_shelter(&admin, "Casa B").await;
+    let (_, manager_a) = app
+        .staff(&admin, "manager-a@example.org", &a, "manager")
+        .await;
+    let (coordinator_a_id, coordinator_a) = app
+        .staff(&admin, "coord-a@example.org", &a, "coordinator")
+        .await;
+    let (_, manager_b) = app
+        .staff(&admin, "manager-b@example.org", &b, "manager")
+        .await;
+    let (coordinator_b_id, coordinator_b) = app
+        .staff(&admin, "coord-b@example.org", &b, "coordinator")
+        .await;
+    TwoShelters {
+        admin,
+        a,
+        b,
+        manager_a,
+        coordinator_a,
+        coordinator_a_id,
+        manager_b,
+        coordinator_b,
+        coordinator_b_id,
+    }
+}
+
+/// The audit events of one shelter about one kind of entity.
+pub async fn audit_events(app: &TestApp, admin: &str, sid: &str, entity: &str) -> Vec<Value> {
+    let r = app
+        .get(
+            &format!("/audit/events?shelter_id={sid}&entity={entity}&limit=500"),
+            Some(admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    r.body["items"].as_array().expect("items").clone()
+}
+
+pub async fn assert_chains_verify(app: &TestApp, admin: &str) {
+    let r = app.get("/audit/verify", Some(admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["ok"], json!(true), "{r:?}");
+}

@@ -3,7 +3,7 @@
 //! and private shelters hide where they are.
 
 use crate::errors::assert_problem;
-use crate::support::{run, shelter_body, spawn_app, Reply, TestApp, PASSWORD};
+use crate::support::{run, shelter_body, spawn_app, two_shelters, Reply, TestApp, PASSWORD};
 use refugio_db::backend_tests;
 use refugio_db::test_support::Backend;
 use reqwest::{Method, StatusCode};
@@ -16,46 +16,6 @@ backend_tests!(
     private_locations_are_shown_only_to_those_who_work_with_the_shelter,
     managers_edit_their_shelter_but_never_its_currency,
 );
-
-/// Two shelters with a manager and a coordinator each.
-struct World {
-    admin: String,
-    a: String,
-    b: String,
-    manager_a: String,
-    coordinator_a: String,
-    coordinator_a_id: String,
-    manager_b: String,
-    coordinator_b_id: String,
-}
-
-async fn world(app: &TestApp) -> World {
-    let admin = app.admin_token().await;
-    let a = app.create_shelter(&admin, "Casa A").await;
-    let b = app.create_shelter(&admin, "Casa B").await;
-    let (_, manager_a) = app
-        .staff(&admin, "manager-a@example.org", &a, "manager")
-        .await;
-    let (coordinator_a_id, coordinator_a) = app
-        .staff(&admin, "coord-a@example.org", &a, "coordinator")
-        .await;
-    let (_, manager_b) = app
-        .staff(&admin, "manager-b@example.org", &b, "manager")
-        .await;
-    let (coordinator_b_id, _) = app
-        .staff(&admin, "coord-b@example.org", &b, "coordinator")
-        .await;
-    World {
-        admin,
-        a,
-        b,
-        manager_a,
-        coordinator_a,
-        coordinator_a_id,
-        manager_b,
-        coordinator_b_id,
-    }
-}
 
 async fn token_of(app: &TestApp, email: &str, role: refugio_core::Role) -> String {
     app.create_user(email, role);
@@ -119,7 +79,7 @@ fn invitations_to(app: &TestApp, email: &str) -> usize {
 fn staff_of_another_shelter_get_404_on_every_shelter_route(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let b_before = (
             members(&app, &w.admin, &w.b).await,
             shelter(&app, &w.admin, &w.b).await,
@@ -212,7 +172,7 @@ fn staff_of_another_shelter_get_404_on_every_shelter_route(backend: Backend) {
 fn coordinators_and_donors_are_forbidden_what_their_role_never_does(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let donor = token_of(&app, "donor@example.org", refugio_core::Role::Donor).await;
         let new_user = json!({"email": "new@example.org", "password": PASSWORD, "name": "New",
                               "role": "admin"});
@@ -278,7 +238,7 @@ fn coordinators_and_donors_are_forbidden_what_their_role_never_does(backend: Bac
 fn auditors_read_everything_and_write_nothing(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let auditor = token_of(&app, "auditor@example.org", refugio_core::Role::Auditor).await;
         let a_before = (
             members(&app, &w.admin, &w.a).await,
@@ -511,7 +471,7 @@ fn private_locations_are_shown_only_to_those_who_work_with_the_shelter(backend: 
 fn managers_edit_their_shelter_but_never_its_currency(backend: Backend) {
     run(async {
         let app = spawn_app(backend).await;
-        let w = world(&app).await;
+        let w = two_shelters(&app).await;
         let path = format!("/shelters/{}", w.a);
 
         let r = app
