@@ -129,3 +129,34 @@ pub fn update_settings(
     .set(settings)
     .execute(conn)
 }
+
+/// An item id, its cached observed demand, and the local date it was computed for.
+pub type ObservedCache = (String, Option<i64>, Option<chrono::NaiveDate>);
+
+/// Each item's cached observed demand (of one item, when given).
+pub fn observed_cache(
+    conn: &mut DbConnection,
+    shelter_id: &str,
+    only: Option<&str>,
+) -> QueryResult<Vec<ObservedCache>> {
+    let mut q = items::table
+        .filter(items::shelter_id.eq(shelter_id))
+        .select((items::id, items::observed_demand, items::observed_on))
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(items::id.eq(id));
+    }
+    q.load(conn)
+}
+
+/// Caches an item's observed demand for the local date `on`.
+pub fn set_observed(
+    conn: &mut DbConnection,
+    item_id: &str,
+    demand: Option<i64>,
+    on: chrono::NaiveDate,
+) -> QueryResult<usize> {
+    diesel::update(items::table.find(item_id))
+        .set((items::observed_demand.eq(demand), items::observed_on.eq(on)))
+        .execute(conn)
+}

@@ -180,6 +180,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         needs_suppressed -> Bool,
+        observed_demand -> Nullable<BigInt>,
+        observed_on -> Nullable<Date>,
     }
 }
 

@@ -51,5 +51,9 @@ CREATE UNIQUE INDEX needs_one_live_per_item ON needs (item_id) WHERE status IN (
 -- A cancelled item need keeps the item quiet until stock reaches its reorder point again or
 -- the item is edited.
 ALTER TABLE items ADD COLUMN needs_suppressed BOOLEAN NOT NULL DEFAULT FALSE;
+-- Observed demand only moves when the shelter's day turns, or a count or a backdated movement
+-- rewrites past days: it is cached with the local date it was computed for.
+ALTER TABLE items ADD COLUMN observed_demand BIGINT NULL;
+ALTER TABLE items ADD COLUMN observed_on DATE NULL;
 -- The shelter-local date of the last daily recompute (urgency depends on the date).
 ALTER TABLE shelters ADD COLUMN needs_computed_on DATE NULL;

@@ -309,7 +309,7 @@ pub async fn update(
         record(c, Some(&actor), Some(&sid), "item.updated", ("item", &iid), data)?;
         // An edit lifts a cancel's suppression: the coordinator has looked at the item again.
         refugio_db::needs::set_item_suppressed(c, &iid, false)?;
-        crate::services::needs::refresh_item_by_id(c, &sid, &iid)?;
+        crate::services::needs::refresh_item_by_id(c, &sid, &iid, None)?;
         let item = refugio_db::items::find(c, &sid, &iid)?.ok_or(ApiError::NotFound)?;
         Ok(items::view(item, &currency))
     })

@@ -3,7 +3,7 @@
 
 use crate::audit_log::record;
 use crate::error::{ApiError, ApiResult, Conflict};
-use crate::services::stock::{item_levels, ShelterContext};
+use crate::services::stock::{item_levels, local_date, Observed, ShelterContext};
 use refugio_core::engine::demand::Levels;
 use refugio_core::engine::drivers::Driver;
 use refugio_core::engine::needs::{
@@ -225,8 +225,9 @@ pub fn refresh_items(
     ctx: &ShelterContext,
     items: &[ItemRow],
     only: Option<&str>,
+    observed: Observed,
 ) -> ApiResult<()> {
-    let levels = item_levels(conn, ctx, items, only)?;
+    let levels = item_levels(conn, ctx, items, only, observed)?;
     for (item, levels) in items.iter().zip(levels) {
         refresh_item(conn, ctx, item, levels)?;
     }
@@ -278,10 +279,26 @@ pub fn refresh_item_by_id(
     conn: &mut DbConnection,
     shelter_id: &str,
     item_id: &str,
+    movement: Option<&refugio_db::stock::MovementRow>,
 ) -> ApiResult<()> {
     let ctx = ShelterContext::load(conn, shelter_id)?;
     let item = refugio_db::items::find(conn, shelter_id, item_id)?.ok_or(ApiError::NotFound)?;
-    refresh_items(conn, &ctx, std::slice::from_ref(&item), Some(item_id))
+    // Today's use is not in the observed window (it ends yesterday); a count or a backdated
+    // movement can change past days, so only those recompute it.
+    let rewrites_past = movement
+        .is_some_and(|m| m.kind == "count" || local_date(&ctx.tz, m.occurred_at) < ctx.today);
+    let observed = if rewrites_past {
+        Observed::Recompute
+    } else {
+        Observed::Refresh
+    };
+    refresh_items(
+        conn,
+        &ctx,
+        std::slice::from_ref(&item),
+        Some(item_id),
+        observed,
+    )
 }
 
 /// Recomputes a bill's need: opened with the bill, cancelled when `actor` voids it.
@@ -369,7 +386,7 @@ fn refresh_manual(conn: &mut DbConnection, ctx: &ShelterContext, need: &NeedRow)
 pub fn refresh_shelter(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<()> {
     let ctx = ShelterContext::load(conn, shelter_id)?;
     let items = refugio_db::items::all(conn, shelter_id)?;
-    refresh_items(conn, &ctx, &items, None)?;
+    refresh_items(conn, &ctx, &items, None, Observed::Refresh)?;
     for need in refugio_db::needs::live_in_shelter(conn, shelter_id)? {
         match need.kind.as_str() {
             "bill" => {

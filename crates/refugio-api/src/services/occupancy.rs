@@ -119,7 +119,13 @@ pub fn record_occupancy(
         // Demand follows the people housed: every item's need moves with occupancy.
         let ctx = crate::services::stock::ShelterContext::load(conn, shelter_id)?;
         let items = refugio_db::items::all(conn, shelter_id)?;
-        crate::services::needs::refresh_items(conn, &ctx, &items, None)?;
+        crate::services::needs::refresh_items(
+            conn,
+            &ctx,
+            &items,
+            None,
+            crate::services::stock::Observed::Refresh,
+        )?;
     }
     view(conn, shelter_id)
 }

@@ -108,7 +108,7 @@ pub fn record_movement(
         ("stock_movement", &row.id),
         json!({"item_id": row.item_id, "kind": row.kind, "quantity": row.quantity, "delta": delta, "on_hand_after": on_hand_after}),
     )?;
-    crate::services::needs::refresh_item_by_id(conn, shelter_id, &row.item_id)?;
+    crate::services::needs::refresh_item_by_id(conn, shelter_id, &row.item_id, Some(&row))?;
     Ok(row)
 }
 
@@ -166,14 +166,64 @@ impl ShelterContext {
     }
 }
 
-/// Demand and levels of `items` (all of one shelter); `only` narrows the history query to one
-/// item when that is all that changed.
+/// How `item_levels` uses each item's cached observed demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observed {
+    /// Use what was cached today; compute what is stale without storing it (reads).
+    Read,
+    /// Use what was cached today; compute and store what is stale.
+    Refresh,
+    /// Compute and store anew: a count or a backdated movement rewrote past days.
+    Recompute,
+}
+
+/// Demand and levels of `items` (all of one shelter); `only` narrows the queries to one item
+/// when that is all that changed. Observed demand covers the days up to yesterday, so it is
+/// computed at most once per shelter-day unless past days change.
 pub fn item_levels(
     conn: &mut DbConnection,
     ctx: &ShelterContext,
     items: &[ItemRow],
     only: Option<&str>,
+    mode: Observed,
 ) -> ApiResult<Vec<Levels>> {
+    let mut observed: HashMap<String, Option<i64>> = HashMap::new();
+    if mode != Observed::Recompute {
+        for (id, demand, on) in refugio_db::items::observed_cache(conn, &ctx.id, only)? {
+            if on == Some(ctx.today) {
+                observed.insert(id, demand);
+            }
+        }
+    }
+    let stale: Vec<&ItemRow> = items
+        .iter()
+        .filter(|i| i.first_movement_at.is_some() && !observed.contains_key(&i.id))
+        .collect();
+    if !stale.is_empty() {
+        let computed = observe(conn, ctx, &stale, only)?;
+        for (item, demand) in stale.into_iter().zip(computed) {
+            if mode != Observed::Read {
+                refugio_db::items::set_observed(conn, &item.id, demand, ctx.today)?;
+            }
+            observed.insert(item.id.clone(), demand);
+        }
+    }
+    Ok(items
+        .iter()
+        .map(|item| {
+            let demand = observed.get(&item.id).copied().flatten();
+            demand::levels(&item_params(item), ctx.occupied, demand)
+        })
+        .collect())
+}
+
+/// Observed demand of tracked `items` from their movement history.
+fn observe(
+    conn: &mut DbConnection,
+    ctx: &ShelterContext,
+    items: &[&ItemRow],
+    only: Option<&str>,
+) -> ApiResult<Vec<Option<i64>>> {
     // Enough history for the 28-day window in any time zone.
     let cutoff = ctx.now - Duration::days(demand::MAX_WINDOW_DAYS + 2);
     let mut history: HashMap<String, Vec<DatedMovement>> = HashMap::new();
@@ -193,15 +243,14 @@ pub fn item_levels(
     Ok(items
         .iter()
         .map(|item| {
-            let observed = item.first_movement_at.and_then(|first| {
+            item.first_movement_at.and_then(|first| {
                 let first_on = local_date(&ctx.tz, first);
                 let anchor = anchors
                     .get(&item.id)
                     .map_or(first_on, |at| local_date(&ctx.tz, *at).max(first_on));
                 let movements = history.get(&item.id).map_or(&[][..], Vec::as_slice);
                 demand::observed_demand(first_on, anchor, ctx.today, movements)
-            });
-            demand::levels(&item_params(item), ctx.occupied, observed)
+            })
         })
         .collect())
 }
@@ -221,7 +270,7 @@ pub fn item_params(item: &ItemRow) -> ItemParams {
 pub fn stock_lines(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<Vec<StockLine>> {
     let ctx = ShelterContext::load(conn, shelter_id)?;
     let items = refugio_db::items::all(conn, shelter_id)?;
-    let levels = item_levels(conn, &ctx, &items, None)?;
+    let levels = item_levels(conn, &ctx, &items, None, Observed::Read)?;
     Ok(items
         .into_iter()
         .zip(levels)
