@@ -3,10 +3,9 @@
 //! registration throttling; rejected requests change nothing; and the operational endpoints.
 
 use crate::support::{
-    run, serve_args, shelter_body, spawn_app, token_in, Reply, TestApp, PASSWORD,
+    run, serve_args, shelter_body, spawn_app, spawn_with, token_in, Reply, TestApp, PASSWORD,
 };
 use diesel::prelude::*;
-use refugio::startup::Application;
 use refugio_db::backend_tests;
 use refugio_db::test_support::{Backend, TestDatabase};
 use reqwest::{Method, StatusCode};
@@ -148,14 +147,7 @@ async fn spawn_behind_proxy(backend: Backend) -> TestApp {
     let db = TestDatabase::new(backend);
     let mut args = serve_args(&db);
     args.trusted_proxies = vec![IpAddr::from([127, 0, 0, 1])];
-    let app = Application::build(&args).expect("build the app");
-    let base = format!("http://127.0.0.1:{}", app.port);
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        base,
-        db,
-        http: reqwest::Client::new(),
-    }
+    spawn_with(db, &args)
 }
 
 async fn login_from(app: &TestApp, email: &str, password: &str, address: &str) -> Reply {

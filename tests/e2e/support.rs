@@ -5,13 +5,27 @@ use refugio::startup::Application;
 use refugio_db::test_support::{Backend, TestDatabase};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use std::cell::RefCell;
 use std::future::Future;
+use std::sync::Arc;
 
 pub const JWT_SECRET: &str = "e2e-secret-0123456789abcdef0123456789";
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Runs an async test body on its own runtime. The runtime is not waited for afterwards: the
-/// server's background workers may be blocked on a database the test already dropped.
+/// A server this thread's test started, with the database it must outlive.
+struct Running {
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    db: Arc<TestDatabase>,
+}
+
+thread_local! {
+    static RUNNING: RefCell<Vec<Running>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs an async test body on its own runtime, then stops the servers it started before
+/// their databases are dropped: a process that exits while server threads still use their
+/// database connections can crash in the C libraries' exit handlers.
 pub fn run<F: Future<Output = ()>>(test: F) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -19,12 +33,20 @@ pub fn run<F: Future<Output = ()>>(test: F) {
         .build()
         .expect("runtime");
     runtime.block_on(test);
-    runtime.shutdown_background();
+    let running = RUNNING.with(|r| r.take());
+    let mut databases = Vec::new();
+    for server in running {
+        runtime.block_on(server.handle.stop(true));
+        let _ = runtime.block_on(server.task);
+        databases.push(server.db);
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    drop(databases);
 }
 
 pub struct TestApp {
     pub base: String,
-    pub db: TestDatabase,
+    pub db: Arc<TestDatabase>,
     pub http: reqwest::Client,
 }
 
@@ -73,9 +95,24 @@ pub fn serve_args(db: &TestDatabase) -> ServeArgs {
 /// Starts the server on a fresh database of `backend`.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let db = TestDatabase::new(backend);
-    let app = Application::build(&serve_args(&db)).expect("build the app");
+    let args = serve_args(&db);
+    spawn_with(db, &args)
+}
+
+/// Starts a server with `args` over `db`; `run` stops it when the test ends.
+pub fn spawn_with(db: TestDatabase, args: &ServeArgs) -> TestApp {
+    let db = Arc::new(db);
+    let app = Application::build(args).expect("build the app");
     let base = format!("http://127.0.0.1:{}", app.port);
-    tokio::spawn(app.run_until_stopped());
+    let handle = app.handle();
+    let task = tokio::spawn(app.run_until_stopped());
+    RUNNING.with(|r| {
+        r.borrow_mut().push(Running {
+            handle,
+            task,
+            db: db.clone(),
+        })
+    });
     TestApp {
         base,
         db,

@@ -75,6 +75,11 @@ impl Application {
         })
     }
 
+    /// A handle that stops the server as SIGTERM would (tests use it to stop cleanly).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGTERM/SIGINT, then lets requests in flight and the email in hand finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let (stop, stopped) = watch::channel(false);
