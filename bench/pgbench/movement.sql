@@ -3,9 +3,11 @@
 -- item lookup, guarded atomic on_hand += delta and read-back, mark tracked, ledger insert, the
 -- audit append that bumps the shelter chain's head row (which serializes the shelter), and the
 -- needs refresh of the item (services::needs::refresh_item_by_id: shelter, item, the item's
--- last 30 days of ledger, its latest count, its suppression flag, its live need; the fixture's
--- stock is far above any reorder point, so no need is opened or updated, as in the HTTP runs).
--- Captured from PostgreSQL's statement log of one HTTP movement (log_statement = 'all').
+-- observed demand cached for today, its suppression flag, its live need; the fixture's stock is
+-- far above any reorder point, so no need is opened or updated, as in the HTTP runs).
+-- Captured from PostgreSQL's statement log of one HTTP movement (log_statement = 'all') at
+-- commit 55d5caa. Before a6a05fe the refresh read the item's last 30 days of ledger instead of
+-- the cached observed demand; before 1e30ba2 there was no refresh.
 --
 -- Spread (a random item of a random shelter):
 --   pgbench -n -M prepared -f movement.sql -D shelters=20 -D items=50 -c 32 -j 2 -T 20 URI
@@ -65,16 +67,8 @@ SELECT id, shelter_id, name, category, unit, criticality, basis, per_person, uni
        reorder_days, target_days, lead_days, min_quantity, target_quantity, on_hand,
        first_movement_at, created_at, updated_at
   FROM items WHERE shelter_id = 'shelter-' || :s::text AND id = 'item-' || :item::text LIMIT 1;
-SELECT id, shelter_id, item_id, kind, quantity, delta, on_hand_after, occurred_at, recorded_at,
-       recorded_by, note, donation_id, expense_id
-  FROM stock_movements
- WHERE shelter_id = 'shelter-' || :s::text AND occurred_at >= localtimestamp - interval '30 days'
-   AND item_id = 'item-' || :item::text
- ORDER BY occurred_at, recorded_at, id;
-SELECT item_id, max(occurred_at) FROM stock_movements
- WHERE shelter_id = 'shelter-' || :s::text AND kind = 'count'
-   AND occurred_at < localtimestamp - interval '30 days' AND item_id = 'item-' || :item::text
- GROUP BY item_id;
+SELECT id, observed_demand, observed_on
+  FROM items WHERE shelter_id = 'shelter-' || :s::text AND id = 'item-' || :item::text;
 SELECT needs_suppressed FROM items WHERE id = 'item-' || :item::text LIMIT 1;
 SELECT * FROM needs
  WHERE item_id = 'item-' || :item::text AND status IN ('open', 'partially_funded', 'funded')
