@@ -49,7 +49,10 @@ pub async fn create(
     let (sid, actor) = (scope.shelter_id.clone(), scope.caller.user_id.clone());
     let currency = {
         let sid = sid.clone();
-        db::read(&state, move |c| bills::shelter_currency(c, &sid)).await?
+        db::read(&state, move |c| {
+            crate::services::shelters::currency(c, &sid)
+        })
+        .await?
     };
     let mut f = Fields::new();
     let payee = f.name("payee", &b.payee, PAYEE_MAX);
@@ -166,7 +169,7 @@ pub async fn update(
         let (sid, bid) = (sid.clone(), bid.clone());
         db::read(&state, move |c| {
             refugio_db::bills::find(c, &sid, &bid)?.ok_or(ApiError::NotFound)?;
-            bills::shelter_currency(c, &sid)
+            crate::services::shelters::currency(c, &sid)
         })
         .await?
     };

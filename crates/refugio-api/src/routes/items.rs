@@ -51,13 +51,6 @@ pub struct CreateItemRequest {
     pub target_quantity: Option<serde_json::Number>,
 }
 
-/// The shelter's currency, or 404 when the shelter is gone.
-fn currency_of(c: &mut refugio_db::DbConnection, sid: &str) -> ApiResult<String> {
-    Ok(refugio_db::shelters::find(c, sid)?
-        .ok_or(ApiError::NotFound)?
-        .currency)
-}
-
 fn unit_cost(f: &mut Fields, input: &MoneyJson, currency: &str) -> Option<i64> {
     let minor = f.money("unit_cost", input, currency)?;
     if minor <= 0 {
@@ -97,7 +90,7 @@ pub async fn create(
     let (sid, actor) = (scope.shelter_id.clone(), scope.caller.user_id.clone());
     let currency = db::read(&state, {
         let sid = sid.clone();
-        move |c| currency_of(c, &sid)
+        move |c| crate::services::shelters::currency(c, &sid)
     })
     .await?;
     let b = body.into_inner()?;
@@ -197,7 +190,7 @@ pub async fn list(
     };
     let sid = scope.shelter_id.clone();
     let page = db::read(&state, move |c| {
-        let currency = currency_of(c, &sid)?;
+        let currency = crate::services::shelters::currency(c, &sid)?;
         let rows = refugio_db::items::page(
             c,
             &sid,
@@ -264,7 +257,7 @@ pub async fn update(
     let (sid, actor) = (scope.shelter_id.clone(), scope.caller.user_id.clone());
     let b = body.into_inner()?;
     db::write_reply(&state, None, StatusCode::OK, move |c| {
-        let currency = currency_of(c, &sid)?;
+        let currency = crate::services::shelters::currency(c, &sid)?;
         let item = refugio_db::items::find(c, &sid, &iid)?.ok_or(ApiError::NotFound)?;
         let mut f = Fields::new();
         let name = b.name.as_deref().and_then(|v| f.name("name", v, NAME_MAX)).unwrap_or(item.name.clone());

@@ -366,7 +366,7 @@ pub async fn create_manual(
     let (sid, actor) = (scope.shelter_id.clone(), scope.caller.user_id.clone());
     let currency = db::read(&state, {
         let sid = sid.clone();
-        move |c| crate::services::bills::shelter_currency(c, &sid)
+        move |c| crate::services::shelters::currency(c, &sid)
     })
     .await?;
     let mut f = Fields::new();

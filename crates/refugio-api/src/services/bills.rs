@@ -275,13 +275,6 @@ pub fn void(
     Ok(row.into())
 }
 
-/// The shelter's currency (fixed once set), which every bill of it must use.
-pub fn shelter_currency(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<String> {
-    Ok(refugio_db::shelters::find(conn, shelter_id)?
-        .ok_or(ApiError::NotFound)?
-        .currency)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,3 +63,10 @@ pub fn view(conn: &mut DbConnection, row: ShelterRow, full: bool) -> ApiResult<S
         name: row.name,
     })
 }
+
+/// The shelter's currency (fixed once set), which its money must use; `404` when it is gone.
+pub fn currency(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<String> {
+    Ok(refugio_db::shelters::find(conn, shelter_id)?
+        .ok_or(crate::error::ApiError::NotFound)?
+        .currency)
+}
