@@ -25,16 +25,31 @@ impl PageQuery {
         }
     }
 
-    /// The decoded cursor parts (joined by NUL when encoded).
-    pub fn cursor(&self) -> Result<Option<Vec<String>>, ApiError> {
+    /// The cursor's `N` parts (joined by NUL when encoded); any other cursor is a `400`.
+    pub fn cursor<const N: usize>(&self) -> Result<Option<[String; N]>, ApiError> {
         let Some(c) = &self.cursor else {
             return Ok(None);
         };
-        let bad = || ApiError::BadQuery("cursor is not one this server issued".into());
-        let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
-        let text = String::from_utf8(bytes).map_err(|_| bad())?;
-        Ok(Some(text.split('\0').map(str::to_owned).collect()))
+        let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad_cursor())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
+        let parts: Vec<String> = text.split('\0').map(str::to_owned).collect();
+        parts.try_into().map(Some).map_err(|_| bad_cursor())
     }
+}
+
+/// The `400` for a cursor this server did not issue.
+pub fn bad_cursor() -> ApiError {
+    ApiError::BadQuery("cursor is not one this server issued".into())
+}
+
+/// A timestamp as a cursor part (microseconds, as stored).
+pub fn time_part(at: chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// A timestamp cursor part back, or a `400`.
+pub fn parse_time_part(part: &str) -> Result<chrono::NaiveDateTime, ApiError> {
+    chrono::NaiveDateTime::parse_from_str(part, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| bad_cursor())
 }
 
 pub fn encode_cursor(parts: &[&str]) -> String {

@@ -3,7 +3,7 @@
 use crate::auth::{caller::Overseers, Only};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{encode_cursor, Page, PageQuery};
+use crate::pagination::{bad_cursor, encode_cursor, Page, PageQuery};
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -86,18 +86,8 @@ pub async fn events(
         cursor: q.cursor.clone(),
     };
     let limit = page.limit()?;
-    let after = match page.cursor()? {
-        Some(parts) if parts.len() == 2 => {
-            let seq = parts[1]
-                .parse()
-                .map_err(|_| ApiError::BadQuery("cursor is not one this server issued".into()))?;
-            Some((parts[0].clone(), seq))
-        }
-        Some(_) => {
-            return Err(ApiError::BadQuery(
-                "cursor is not one this server issued".into(),
-            ))
-        }
+    let after = match page.cursor::<2>()? {
+        Some([chain, seq]) => Some((chain, seq.parse().map_err(|_| bad_cursor())?)),
         None => None,
     };
     let filter = EventFilter {

@@ -7,7 +7,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::Idempotency;
 use crate::money::MoneyJson;
-use crate::pagination::{encode_cursor, Page, PageQuery};
+use crate::pagination::{bad_cursor, encode_cursor, Page, PageQuery};
 use crate::services::bills::{
     self, BillChanges, BillView, NewBill, CATEGORIES, DESCRIPTION_MAX, PAYEE_MAX,
 };
@@ -103,14 +103,12 @@ pub async fn list(
         cursor: q.cursor,
     };
     let limit = page.limit()?;
-    let bad_cursor = || ApiError::BadQuery("cursor is not one this server issued".into());
-    let after = match page.cursor()? {
-        Some(parts) if parts.len() == 2 => {
+    let after = match page.cursor::<2>()? {
+        Some([due_on, id]) => {
             let due_on =
-                NaiveDate::parse_from_str(&parts[0], "%Y-%m-%d").map_err(|_| bad_cursor())?;
-            Some((due_on, parts[1].clone()))
+                NaiveDate::parse_from_str(&due_on, "%Y-%m-%d").map_err(|_| bad_cursor())?;
+            Some((due_on, id))
         }
-        Some(_) => return Err(bad_cursor()),
         None => None,
     };
     let sid = scope.shelter_id.clone();

@@ -8,14 +8,13 @@ use crate::i18n::FieldIssue;
 use crate::idempotency::Idempotency;
 use crate::localize::lang_of;
 use crate::money::{money_json, MoneyJson};
-use crate::pagination::{encode_cursor, Page, PageQuery};
+use crate::pagination::{bad_cursor, encode_cursor, parse_time_part, time_part, Page, PageQuery};
 use crate::services::needs::{self, NewManualNeed};
 use crate::services::shelters::sees_everything;
 use crate::state::AppState;
 use crate::validate::{checked, Fields, NAME_MAX};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDateTime;
 use refugio_core::engine::needs::{NeedCategory, NeedStatus};
 use refugio_core::engine::priority::Band;
 use refugio_core::inventory::Criticality;
@@ -247,16 +246,13 @@ fn board_filter(q: &BoardQuery, shelter_id: Option<String>) -> ApiResult<(BoardF
         None => DEFAULT_STATUSES.iter().map(|s| (*s).to_owned()).collect(),
         other => comma_list("status", other, |s| s.parse::<NeedStatus>().is_ok())?,
     };
-    let bad_cursor = || ApiError::BadQuery("cursor is not one this server issued".into());
-    let after = match page.cursor()? {
-        Some(p) if p.len() == 4 => Some(BoardCursor {
-            band_rank: p[0].parse().map_err(|_| bad_cursor())?,
-            score: p[1].parse().map_err(|_| bad_cursor())?,
-            opened_at: NaiveDateTime::parse_from_str(&p[2], "%Y-%m-%dT%H:%M:%S%.f")
-                .map_err(|_| bad_cursor())?,
-            id: p[3].clone(),
+    let after = match page.cursor::<4>()? {
+        Some([band_rank, score, opened_at, id]) => Some(BoardCursor {
+            band_rank: band_rank.parse().map_err(|_| bad_cursor())?,
+            score: score.parse().map_err(|_| bad_cursor())?,
+            opened_at: parse_time_part(&opened_at)?,
+            id,
         }),
-        Some(_) => return Err(bad_cursor()),
         None => None,
     };
     let filter = BoardFilter {
@@ -276,7 +272,7 @@ fn cursor_of(row: &BoardRow) -> String {
     encode_cursor(&[
         &n.band_rank.to_string(),
         &n.score.to_string(),
-        &n.opened_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        &time_part(n.opened_at),
         &n.id,
     ])
 }

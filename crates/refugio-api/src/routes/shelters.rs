@@ -98,15 +98,7 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let limit = query.limit()?;
-    let after = match query.cursor()? {
-        Some(parts) if parts.len() == 2 => Some((parts[0].clone(), parts[1].clone())),
-        Some(_) => {
-            return Err(ApiError::BadQuery(
-                "cursor is not one this server issued".into(),
-            ))
-        }
-        None => None,
-    };
+    let after = query.cursor::<2>()?.map(|[name, id]| (name, id));
     let page = db::read(&state, move |c| {
         let rows = refugio_db::shelters::page_by_name(
             c,

@@ -6,7 +6,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::FieldIssue;
 use crate::idempotency::Idempotency;
-use crate::pagination::{encode_cursor, Page, PageQuery};
+use crate::pagination::{encode_cursor, parse_time_part, time_part, Page, PageQuery};
 use crate::services::stock::{self, MovementView, NewMovement, StockLine};
 use crate::state::AppState;
 use crate::validate::{checked, Fields};
@@ -154,14 +154,8 @@ pub async fn movements(
         cursor: q.cursor.clone(),
     };
     let limit = page.limit()?;
-    let bad_cursor = || ApiError::BadQuery("cursor is not one this server issued".into());
-    let before = match page.cursor()? {
-        Some(parts) if parts.len() == 2 => {
-            let at = NaiveDateTime::parse_from_str(&parts[0], "%Y-%m-%dT%H:%M:%S%.f")
-                .map_err(|_| bad_cursor())?;
-            Some((at, parts[1].clone()))
-        }
-        Some(_) => return Err(bad_cursor()),
+    let before = match page.cursor::<2>()? {
+        Some([at, id]) => Some((parse_time_part(&at)?, id)),
         None => None,
     };
     let filter = MovementFilter {
@@ -178,12 +172,7 @@ pub async fn movements(
     let page = Page::from_rows(
         rows,
         limit,
-        |m| {
-            encode_cursor(&[
-                &m.recorded_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-                &m.id,
-            ])
-        },
+        |m| encode_cursor(&[&time_part(m.recorded_at), &m.id]),
         stock::movement_view,
     );
     Ok(HttpResponse::Ok().json(page))
