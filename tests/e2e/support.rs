@@ -88,6 +88,7 @@ pub fn serve_args(db: &TestDatabase) -> ServeArgs {
         mail_from: "Refugio <no-reply@refugio.test>".into(),
         trusted_proxies: Vec::new(),
         refresh_ttl_hours: 12,
+        pledge_days: 14,
         workers: Some(2),
     }
 }

@@ -34,6 +34,8 @@ pub enum Conflict {
     AlreadyMember,
     NotStaffAccount,
     InvalidTransition,
+    /// Another request changed the same thing at the same moment; retrying is safe.
+    ConcurrentChange,
     InsufficientStock,
     DuplicateName,
 }
@@ -83,6 +85,7 @@ impl ApiError {
             ApiError::Conflict(Conflict::AlreadyMember) => "already_member",
             ApiError::Conflict(Conflict::NotStaffAccount) => "not_staff_account",
             ApiError::Conflict(Conflict::InvalidTransition) => "invalid_transition",
+            ApiError::Conflict(Conflict::ConcurrentChange) => "concurrent_change",
             ApiError::Conflict(Conflict::InsufficientStock) => "insufficient_stock",
             ApiError::Conflict(Conflict::DuplicateName) => "duplicate_name",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",

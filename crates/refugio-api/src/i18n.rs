@@ -37,6 +37,16 @@ pub enum FieldIssue {
     NotZero,
     /// References something that is not in this shelter.
     UnknownReference,
+    /// The need has ended (fulfilled or cancelled).
+    NeedEnded,
+    /// Money for a need that can only be covered in kind (no unit cost).
+    NeedWithoutUnitCost,
+    /// Goods for a need that is not an item need.
+    NotAnItemNeed,
+    /// More than what is left (to pledge, to pay, to receive), which is given as text.
+    AtMost(String),
+    /// Differs from what the linked need or bill says (given).
+    MustMatchLink(String),
     Invalid,
 }
 
@@ -151,6 +161,35 @@ impl FieldIssue {
                 "no existe en este albergue",
                 "does not exist in this shelter",
             ),
+            FieldIssue::NeedEnded => pick(
+                es,
+                "la necesidad ya terminó (cubierta o cancelada)",
+                "the need has ended (fulfilled or cancelled)",
+            ),
+            FieldIssue::NeedWithoutUnitCost => pick(
+                es,
+                "la necesidad no tiene costo unitario: solo se puede cubrir en especie",
+                "the need has no unit cost: it can only be covered in kind",
+            ),
+            FieldIssue::NotAnItemNeed => pick(
+                es,
+                "solo las necesidades de artículos reciben donativos en especie",
+                "only item needs take in-kind gifts",
+            ),
+            FieldIssue::AtMost(limit) => {
+                if es {
+                    format!("no puede ser más de {limit}")
+                } else {
+                    format!("must be at most {limit}")
+                }
+            }
+            FieldIssue::MustMatchLink(value) => {
+                if es {
+                    format!("debe ser {value}, como la necesidad o el recibo vinculado")
+                } else {
+                    format!("must be {value}, as the linked need or bill says")
+                }
+            }
             FieldIssue::Invalid => pick(es, "no es válido", "is not valid"),
         }
     }
@@ -250,6 +289,10 @@ pub fn problem_text(error: &ApiError, lang: Lang) -> (String, String) {
                 Conflict::InvalidTransition => (
                     "El estado actual no permite esta acción.",
                     "The current state does not allow this action.",
+                ),
+                Conflict::ConcurrentChange => (
+                    "Otra solicitud cambió lo mismo al mismo tiempo; puede reintentar.",
+                    "Another request changed the same thing at the same time; retrying is safe.",
                 ),
             };
             ("Conflicto", "Conflict", es_d.into(), en_d.into())

@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers and types (utoipa).
 
 use crate::routes::{
-    audit, auth, bills, health, items, members, needs, occupancy, shelters, stock, users,
+    audit, auth, bills, donations, expenses, fx_rates, health, items, members, needs, occupancy,
+    shelters, stock, users,
 };
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -22,6 +23,10 @@ use utoipa::{Modify, OpenApi};
         occupancy::record, occupancy::show,
         bills::create, bills::list, bills::update, bills::void,
         needs::board, needs::of_shelter, needs::create_manual, needs::cancel,
+        expenses::create, expenses::list,
+        fx_rates::put, fx_rates::list,
+        donations::pledge, donations::mine, donations::get_one, donations::receive, donations::cancel,
+        donations::of_shelter,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
     modifiers(&ApiPrefix, &BearerAuth),

@@ -14,6 +14,8 @@ pub struct Settings {
     pub refresh_ttl: chrono::Duration,
     /// Proxies whose `X-Forwarded-For` hop names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// In-kind pledges not received this long after pledging expire.
+    pub pledge_ttl: chrono::Duration,
 }
 
 #[derive(Clone)]

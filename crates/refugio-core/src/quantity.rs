@@ -31,6 +31,13 @@ impl Quantity {
     }
 }
 
+impl std::fmt::Display for Quantity {
+    /// The shortest exact decimal (`174`, `3.125`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_trimmed(self.0, Self::SCALE))
+    }
+}
+
 /// A per-person norm in millionths (e.g. 8.333 g of soap per person per day).
 pub fn norm_from_json(n: &serde_json::Number) -> Result<i64, DecimalError> {
     parse_scaled(&n.to_string(), 6)

@@ -120,3 +120,37 @@ pub fn void_unpaid(
     .set((bills::status.eq("void"), bills::updated_at.eq(now)))
     .execute(conn)
 }
+
+/// Pays `amount` of a bill that is not void, unless it would pay more than is owed; sets its
+/// status. Returns whether it changed.
+pub fn pay(
+    conn: &mut DbConnection,
+    shelter_id: &str,
+    id: &str,
+    amount: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        bills::table
+            .filter(bills::shelter_id.eq(shelter_id))
+            .filter(bills::id.eq(id))
+            .filter(bills::status.ne("void"))
+            .filter((bills::paid + amount).le(bills::amount)),
+    )
+    .set((
+        bills::paid.eq(bills::paid + amount),
+        bills::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    diesel::update(bills::table.find(id))
+        .set(
+            bills::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
+                "CASE WHEN paid >= amount THEN 'paid' ELSE 'partially_paid' END",
+            )),
+        )
+        .execute(conn)?;
+    Ok(true)
+}

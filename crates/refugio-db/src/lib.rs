@@ -5,6 +5,9 @@
 pub mod audit;
 pub mod bills;
 pub mod connection;
+pub mod donations;
+pub mod expenses;
+pub mod fx_rates;
 pub mod idempotency;
 pub mod invitations;
 pub mod items;

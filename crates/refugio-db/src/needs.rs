@@ -278,3 +278,93 @@ pub fn set_manual_terms(
         ))
         .execute(conn)
 }
+
+/// Row-locks a need until commit (a no-op update: portable, and a plain write on SQLite, whose
+/// write transactions are serialized anyway). Whoever reads a need's allocations to recompute
+/// or spend them holds this lock first, so no writer works from a stale `A`.
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(needs::table.find(id))
+        .set(needs::spent.eq(needs::spent))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A need, whichever shelter it belongs to.
+pub fn by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<NeedRow>> {
+    needs::table
+        .find(id)
+        .select(NeedRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Several needs by id.
+pub fn by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<NeedRow>> {
+    needs::table
+        .filter(needs::id.eq_any(ids))
+        .select(NeedRow::as_select())
+        .load(conn)
+}
+
+/// A live money need as the allocator sees it, with its shelter's occupied beds.
+#[derive(Debug, Clone, Queryable)]
+pub struct FundableNeed {
+    pub id: String,
+    pub shelter_id: String,
+    pub category: String,
+    pub band: String,
+    pub score: i64,
+    pub opened_at: NaiveDateTime,
+    pub amount_open: Option<i64>,
+    pub currency: String,
+    pub occupied: i64,
+}
+
+/// Which live needs may receive money: the narrowest of a need, a shelter and a category, and
+/// only in the given currencies (those the money has a rate to).
+#[derive(Debug, Clone, Default)]
+pub struct FundableFilter {
+    pub need_id: Option<String>,
+    pub shelter_id: Option<String>,
+    pub category: Option<String>,
+    pub currencies: Vec<String>,
+}
+
+/// Live needs with something open, inside the filter.
+pub fn fundable(conn: &mut DbConnection, f: &FundableFilter) -> QueryResult<Vec<FundableNeed>> {
+    let mut q = needs::table
+        .inner_join(shelters::table)
+        .filter(needs::status.eq_any(LIVE))
+        .filter(needs::amount_open.gt(0))
+        .filter(needs::currency.eq_any(f.currencies.clone()))
+        .select((
+            needs::id,
+            needs::shelter_id,
+            needs::category,
+            needs::band,
+            needs::score,
+            needs::opened_at,
+            needs::amount_open,
+            needs::currency,
+            shelters::occupied_beds,
+        ))
+        .into_boxed();
+    if let Some(id) = &f.need_id {
+        q = q.filter(needs::id.eq(id.clone()));
+    }
+    if let Some(shelter) = &f.shelter_id {
+        q = q.filter(needs::shelter_id.eq(shelter.clone()));
+    }
+    if let Some(category) = &f.category {
+        q = q.filter(needs::category.eq(category.clone()));
+    }
+    q.load(conn)
+}
+
+/// Adds to what was spent on a manual need.
+pub fn add_spent(conn: &mut DbConnection, id: &str, amount: i64) -> QueryResult<()> {
+    diesel::update(needs::table.find(id))
+        .set(needs::spent.eq(needs::spent + amount))
+        .execute(conn)
+        .map(drop)
+}

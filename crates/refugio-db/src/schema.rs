@@ -267,10 +267,101 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    fx_rates (base, quote, as_of) {
+        base -> Text,
+        quote -> Text,
+        as_of -> Date,
+        rate -> BigInt,
+        set_by -> Text,
+        set_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    donations (id) {
+        id -> Text,
+        donor_id -> Text,
+        kind -> Text,
+        status -> Text,
+        currency -> Nullable<Text>,
+        amount -> Nullable<BigInt>,
+        unallocated -> Nullable<BigInt>,
+        restriction_need_id -> Nullable<Text>,
+        restriction_shelter_id -> Nullable<Text>,
+        restriction_category -> Nullable<Text>,
+        shelter_id -> Nullable<Text>,
+        need_id -> Nullable<Text>,
+        item_id -> Nullable<Text>,
+        quantity -> Nullable<BigInt>,
+        received_quantity -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        pledged_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        received_on -> Nullable<Date>,
+        received_at -> Nullable<Timestamp>,
+        received_by -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    allocations (id) {
+        id -> Text,
+        donation_id -> Text,
+        need_id -> Text,
+        shelter_id -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        amount_local -> BigInt,
+        local_currency -> Text,
+        fx_rate -> BigInt,
+        released -> BigInt,
+        spent -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    expenses (id) {
+        id -> Text,
+        shelter_id -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        category -> Text,
+        description -> Text,
+        spent_on -> Date,
+        need_id -> Nullable<Text>,
+        bill_id -> Nullable<Text>,
+        item_id -> Nullable<Text>,
+        quantity -> Nullable<BigInt>,
+        received -> Nullable<Bool>,
+        received_quantity -> BigInt,
+        receipt_ref -> Nullable<Text>,
+        own_funds -> BigInt,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    expense_funding (id) {
+        id -> Text,
+        expense_id -> Text,
+        allocation_id -> Text,
+        donation_id -> Text,
+        amount -> BigInt,
+    }
+}
+
 diesel::joinable!(memberships -> shelters (shelter_id));
 diesel::joinable!(needs -> shelters (shelter_id));
 diesel::joinable!(needs -> bills (bill_id));
 diesel::joinable!(stock_movements -> items (item_id));
+diesel::joinable!(allocations -> needs (need_id));
+diesel::joinable!(allocations -> donations (donation_id));
+diesel::joinable!(expense_funding -> expenses (expense_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -294,4 +385,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     occupancy_records,
     bills,
     needs,
+    fx_rates,
+    donations,
+    allocations,
+    expenses,
+    expense_funding,
 );

@@ -9,7 +9,7 @@ pub mod transport;
 pub mod worker;
 
 pub use retry::RetryPolicy;
-pub use templates::{Message, Rendered};
+pub use templates::{AllocatedLine, Message, Rendered};
 pub use transport::Transport;
 pub use worker::{MailConfig, Worker};
 

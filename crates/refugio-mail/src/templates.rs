@@ -3,7 +3,7 @@
 //! Adding an email means adding a `Message` variant; the compiler then asks for its template
 //! name and its rendering.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use refugio_core::{Locale, MembershipRole};
 
 /// An email to send, with the data it needs.
@@ -37,6 +37,63 @@ pub enum Message {
         /// The engine's reasons, one line each, already in the reader's language.
         drivers: Vec<String>,
     },
+    /// A donor's money arrived, with where it went, in the donor's language.
+    DonationReceived {
+        /// The gift, formatted with its currency ("1725.00 MXN").
+        amount: String,
+        /// Where the gift was allocated, one line each; empty when nothing matched yet.
+        allocations: Vec<AllocatedLine>,
+        /// The part still waiting for a matching need, formatted like `amount`.
+        unallocated: Option<String>,
+    },
+    /// Money from a donor's gift was spent on a need, in the donor's language.
+    NeedSpent {
+        /// The shelter's display name.
+        shelter_name: String,
+        /// The need's title (an item's name, a bill's payee).
+        need_title: String,
+        /// The part paid from the donor's gift, formatted in the shelter's currency.
+        amount: String,
+        /// The day the money was spent.
+        spent_on: NaiveDate,
+    },
+    /// A need a donor funded is now fully met, in the donor's language.
+    NeedFulfilled {
+        /// The shelter's display name.
+        shelter_name: String,
+        /// The need's title (an item's name, a bill's payee).
+        need_title: String,
+    },
+    /// The need a donor's gift was restricted to ended before the money was used up; the rest
+    /// now goes to the shelter's other needs of the same category. In the donor's language.
+    RestrictionWidened {
+        /// The shelter's display name.
+        shelter_name: String,
+        /// The title of the need that ended.
+        need_title: String,
+        /// The need category's API code (`food`, `bedding`, …).
+        category: String,
+    },
+    /// A donor's in-kind pledge was not received in time and expired, in the donor's language.
+    PledgeExpired {
+        /// The shelter's display name.
+        shelter_name: String,
+        /// The need's title (an item's name).
+        need_title: String,
+        /// The pledged quantity, formatted with its unit ("40 kg").
+        quantity: String,
+    },
+}
+
+/// One allocation of a donation, for `Message::DonationReceived`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocatedLine {
+    /// The shelter's display name.
+    pub shelter_name: String,
+    /// The need's title (an item's name, a bill's payee).
+    pub need_title: String,
+    /// The amount allocated, formatted in the donation's currency ("100.00 USD").
+    pub amount: String,
 }
 
 /// A message ready for the outbox.
@@ -55,6 +112,11 @@ impl Message {
             Message::PasswordReset { .. } => "password_reset",
             Message::Invitation { .. } => "invitation",
             Message::NeedCritical { .. } => "need_critical",
+            Message::DonationReceived { .. } => "donation_received",
+            Message::NeedSpent { .. } => "need_spent",
+            Message::NeedFulfilled { .. } => "need_fulfilled",
+            Message::RestrictionWidened { .. } => "restriction_widened",
+            Message::PledgeExpired { .. } => "pledge_expired",
         }
     }
 
@@ -76,6 +138,31 @@ impl Message {
                 title,
                 drivers,
             } => need_critical(locale, shelter_name, title, drivers),
+            Message::DonationReceived {
+                amount,
+                allocations,
+                unallocated,
+            } => donation_received(locale, amount, allocations, unallocated.as_deref()),
+            Message::NeedSpent {
+                shelter_name,
+                need_title,
+                amount,
+                spent_on,
+            } => need_spent(locale, shelter_name, need_title, amount, *spent_on),
+            Message::NeedFulfilled {
+                shelter_name,
+                need_title,
+            } => need_fulfilled(locale, shelter_name, need_title),
+            Message::RestrictionWidened {
+                shelter_name,
+                need_title,
+                category,
+            } => restriction_widened(locale, shelter_name, need_title, category),
+            Message::PledgeExpired {
+                shelter_name,
+                need_title,
+                quantity,
+            } => pledge_expired(locale, shelter_name, need_title, quantity),
         };
         Rendered {
             subject: one_line(&subject),
@@ -108,6 +195,251 @@ fn need_critical(
                  You will not be alerted again for this need while it stays critical.\n"
             ),
         ),
+    }
+}
+
+fn donation_received(
+    locale: Locale,
+    amount: &str,
+    allocations: &[AllocatedLine],
+    unallocated: Option<&str>,
+) -> (String, String) {
+    match locale {
+        Locale::Es => {
+            let placed = if allocations.is_empty() {
+                "Lo asignaremos en cuanto aparezca una necesidad que coincida con tu donativo.\n"
+                    .to_owned()
+            } else {
+                let lines: String = allocations
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "  - {}: «{}» de {}\n",
+                            a.amount, a.need_title, a.shelter_name
+                        )
+                    })
+                    .collect();
+                format!("Así lo asignamos:\n\n{lines}")
+            };
+            let waiting = match unallocated {
+                Some(rest) if !allocations.is_empty() => format!(
+                    "\nQuedan {rest} en espera de una necesidad que coincida con tu donativo; se \
+                     asignarán automáticamente en cuanto aparezca una.\n"
+                ),
+                _ => String::new(),
+            };
+            (
+                format!("Recibimos tu donativo de {amount}"),
+                format!(
+                    "Hola:\n\
+                     \n\
+                     Recibimos tu donativo de {amount}. ¡Gracias!\n\
+                     \n\
+                     {placed}{waiting}\
+                     \n\
+                     Te avisaremos cuando se use.\n\
+                     \n\
+                     — Refugio\n"
+                ),
+            )
+        }
+        Locale::En => {
+            let placed = if allocations.is_empty() {
+                "We will allocate it as soon as a need that matches your gift appears.\n".to_owned()
+            } else {
+                let lines: String = allocations
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "  - {}: \"{}\" at {}\n",
+                            a.amount, a.need_title, a.shelter_name
+                        )
+                    })
+                    .collect();
+                format!("This is where it went:\n\n{lines}")
+            };
+            let waiting = match unallocated {
+                Some(rest) if !allocations.is_empty() => format!(
+                    "\n{rest} is still waiting for a need that matches your gift; it will be \
+                     allocated automatically as soon as one appears.\n"
+                ),
+                _ => String::new(),
+            };
+            (
+                format!("We received your donation of {amount}"),
+                format!(
+                    "Hello,\n\
+                     \n\
+                     We received your donation of {amount}. Thank you!\n\
+                     \n\
+                     {placed}{waiting}\
+                     \n\
+                     We will let you know when it is used.\n\
+                     \n\
+                     — Refugio\n"
+                ),
+            )
+        }
+    }
+}
+
+fn need_spent(
+    locale: Locale,
+    shelter: &str,
+    title: &str,
+    amount: &str,
+    spent_on: NaiveDate,
+) -> (String, String) {
+    let day = spent_on.format("%Y-%m-%d");
+    match locale {
+        Locale::Es => (
+            format!("Tu donativo se usó en {shelter}: {title}"),
+            format!(
+                "Hola:\n\
+                 \n\
+                 El {day}, {shelter} usó {amount} de tu donativo para la necesidad «{title}».\n\
+                 \n\
+                 Gracias por hacerlo posible.\n\
+                 \n\
+                 — Refugio\n"
+            ),
+        ),
+        Locale::En => (
+            format!("Your gift was put to use at {shelter}: {title}"),
+            format!(
+                "Hello,\n\
+                 \n\
+                 On {day}, {shelter} spent {amount} of your donation on the need \"{title}\".\n\
+                 \n\
+                 Thank you for making it possible.\n\
+                 \n\
+                 — Refugio\n"
+            ),
+        ),
+    }
+}
+
+fn need_fulfilled(locale: Locale, shelter: &str, title: &str) -> (String, String) {
+    match locale {
+        Locale::Es => (
+            format!("Necesidad cubierta en {shelter}: {title}"),
+            format!(
+                "Hola:\n\
+                 \n\
+                 La necesidad «{title}» de {shelter}, a la que contribuiste, ya está cubierta por \
+                 completo.\n\
+                 \n\
+                 Gracias por tu ayuda.\n\
+                 \n\
+                 — Refugio\n"
+            ),
+        ),
+        Locale::En => (
+            format!("Need met at {shelter}: {title}"),
+            format!(
+                "Hello,\n\
+                 \n\
+                 The need \"{title}\" of {shelter}, which you helped fund, is now fully met.\n\
+                 \n\
+                 Thank you for your help.\n\
+                 \n\
+                 — Refugio\n"
+            ),
+        ),
+    }
+}
+
+fn restriction_widened(
+    locale: Locale,
+    shelter: &str,
+    title: &str,
+    category: &str,
+) -> (String, String) {
+    let category = category_word(locale, category);
+    match locale {
+        Locale::Es => (
+            format!("Tu donativo para «{title}» seguirá ayudando en {shelter}"),
+            format!(
+                "Hola:\n\
+                 \n\
+                 La necesidad «{title}» de {shelter}, a la que destinaste tu donativo, terminó \
+                 antes de que se usara todo el dinero.\n\
+                 \n\
+                 Lo que queda se destinará a otras necesidades de {shelter} de la misma \
+                 categoría: {category}.\n\
+                 \n\
+                 Gracias por tu ayuda.\n\
+                 \n\
+                 — Refugio\n"
+            ),
+        ),
+        Locale::En => (
+            format!("Your gift for \"{title}\" will keep helping at {shelter}"),
+            format!(
+                "Hello,\n\
+                 \n\
+                 The need \"{title}\" of {shelter}, which your donation was restricted to, ended \
+                 before all the money was used.\n\
+                 \n\
+                 The rest will go to other needs of {shelter} in the same category: {category}.\n\
+                 \n\
+                 Thank you for your help.\n\
+                 \n\
+                 — Refugio\n"
+            ),
+        ),
+    }
+}
+
+fn pledge_expired(locale: Locale, shelter: &str, title: &str, quantity: &str) -> (String, String) {
+    match locale {
+        Locale::Es => (
+            format!("Tu compromiso para {shelter} caducó: {title}"),
+            format!(
+                "Hola:\n\
+                 \n\
+                 No recibimos dentro del plazo los {quantity} que te comprometiste a entregar \
+                 para la necesidad «{title}» de {shelter}, así que tu compromiso caducó.\n\
+                 \n\
+                 Gracias por ofrecer tu ayuda. Si todavía puedes, vuelve a comprometerte.\n\
+                 \n\
+                 — Refugio\n"
+            ),
+        ),
+        Locale::En => (
+            format!("Your pledge to {shelter} has expired: {title}"),
+            format!(
+                "Hello,\n\
+                 \n\
+                 Your pledge of {quantity} for the need \"{title}\" of {shelter} was not \
+                 received within the pledge period and has expired.\n\
+                 \n\
+                 Thank you for offering your help. If you still can, please pledge again.\n\
+                 \n\
+                 — Refugio\n"
+            ),
+        ),
+    }
+}
+
+/// A need category's API code as a word in `locale`; an unknown code is returned as is.
+fn category_word(locale: Locale, code: &str) -> &str {
+    let (es, en) = match code {
+        "food" => ("comida", "food"),
+        "water" => ("agua", "water"),
+        "medical" => ("salud", "medical"),
+        "hygiene" => ("higiene", "hygiene"),
+        "bedding" => ("ropa de cama", "bedding"),
+        "clothing" => ("ropa", "clothing"),
+        "housing" => ("vivienda", "housing"),
+        "utilities" => ("servicios", "utilities"),
+        "transport" => ("transporte", "transport"),
+        "other" => ("otros", "other"),
+        _ => return code,
+    };
+    match locale {
+        Locale::Es => es,
+        Locale::En => en,
     }
 }
 
@@ -356,6 +688,219 @@ mod tests {
                 assert!(!r.subject.contains(['\r', '\n']), "{:?}", r.subject);
             }
         }
+    }
+
+    fn donation_received() -> Message {
+        Message::DonationReceived {
+            amount: "1725.00 MXN".into(),
+            allocations: vec![
+                AllocatedLine {
+                    shelter_name: "Albergue San José".into(),
+                    need_title: "Frijol negro".into(),
+                    amount: "1000.00 MXN".into(),
+                },
+                AllocatedLine {
+                    shelter_name: "Casa Esperanza".into(),
+                    need_title: "Recibo de luz".into(),
+                    amount: "500.00 MXN".into(),
+                },
+            ],
+            unallocated: Some("225.00 MXN".into()),
+        }
+    }
+
+    fn need_spent() -> Message {
+        Message::NeedSpent {
+            shelter_name: "Albergue San José".into(),
+            need_title: "Frijol negro".into(),
+            amount: "640.50 MXN".into(),
+            spent_on: NaiveDate::from_ymd_opt(2026, 3, 14).expect("a valid date"),
+        }
+    }
+
+    fn need_fulfilled() -> Message {
+        Message::NeedFulfilled {
+            shelter_name: "Albergue San José".into(),
+            need_title: "Frijol negro".into(),
+        }
+    }
+
+    fn restriction_widened() -> Message {
+        Message::RestrictionWidened {
+            shelter_name: "Albergue San José".into(),
+            need_title: "Cobijas".into(),
+            category: "bedding".into(),
+        }
+    }
+
+    fn pledge_expired() -> Message {
+        Message::PledgeExpired {
+            shelter_name: "Albergue San José".into(),
+            need_title: "Arroz".into(),
+            quantity: "40 kg".into(),
+        }
+    }
+
+    fn need_critical() -> Message {
+        Message::NeedCritical {
+            shelter_name: "Albergue San José".into(),
+            title: "Agua embotellada".into(),
+            drivers: vec!["Quedan 2 días".into()],
+        }
+    }
+
+    /// Every variant, with the data its body must show.
+    fn donor_messages() -> Vec<(Message, Vec<&'static str>)> {
+        vec![
+            (
+                donation_received(),
+                vec![
+                    "1725.00 MXN",
+                    "1000.00 MXN",
+                    "500.00 MXN",
+                    "225.00 MXN",
+                    "Frijol negro",
+                    "Recibo de luz",
+                    "Albergue San José",
+                    "Casa Esperanza",
+                ],
+            ),
+            (
+                need_spent(),
+                vec![
+                    "640.50 MXN",
+                    "Frijol negro",
+                    "Albergue San José",
+                    "2026-03-14",
+                ],
+            ),
+            (need_fulfilled(), vec!["Frijol negro", "Albergue San José"]),
+            (restriction_widened(), vec!["Cobijas", "Albergue San José"]),
+            (
+                pledge_expired(),
+                vec!["40 kg", "Arroz", "Albergue San José"],
+            ),
+        ]
+    }
+
+    #[test]
+    fn template_names_are_distinct() {
+        let mut names: Vec<&str> = [reset(), invitation(), need_critical()]
+            .into_iter()
+            .chain(donor_messages().into_iter().map(|(m, _)| m))
+            .map(|m| m.template())
+            .collect();
+        assert_eq!(names.len(), 8);
+        assert_eq!(
+            names[3..],
+            [
+                "donation_received",
+                "need_spent",
+                "need_fulfilled",
+                "restriction_widened",
+                "pledge_expired"
+            ]
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 8, "{names:?}");
+    }
+
+    #[test]
+    fn donor_messages_render_in_both_languages() {
+        for (m, data) in donor_messages() {
+            let es = m.render(Locale::Es);
+            let en = m.render(Locale::En);
+            assert_ne!(es.subject, en.subject, "{}", m.template());
+            assert_ne!(es.body, en.body, "{}", m.template());
+            for r in [&es, &en] {
+                assert!(!r.subject.trim().is_empty(), "{}", m.template());
+                assert!(!r.subject.contains(['\r', '\n']), "{:?}", r.subject);
+                assert!(r.body.ends_with("— Refugio\n"), "{}", r.body);
+                for d in &data {
+                    assert!(
+                        r.body.contains(d),
+                        "{} lacks {d}:\n{}",
+                        m.template(),
+                        r.body
+                    );
+                }
+            }
+            assert!(es.body.starts_with("Hola:"), "{}", es.body);
+            assert!(en.body.starts_with("Hello,"), "{}", en.body);
+        }
+    }
+
+    #[test]
+    fn donation_lists_one_line_per_allocation() {
+        let es = donation_received().render(Locale::Es);
+        assert!(es
+            .body
+            .contains("  - 1000.00 MXN: «Frijol negro» de Albergue San José\n"));
+        assert!(es
+            .body
+            .contains("  - 500.00 MXN: «Recibo de luz» de Casa Esperanza\n"));
+        assert!(
+            es.body.contains("Quedan 225.00 MXN en espera"),
+            "{}",
+            es.body
+        );
+        let en = donation_received().render(Locale::En);
+        assert!(en
+            .body
+            .contains("  - 1000.00 MXN: \"Frijol negro\" at Albergue San José\n"));
+        assert!(
+            en.body.contains("225.00 MXN is still waiting"),
+            "{}",
+            en.body
+        );
+        assert!(en.body.contains("allocated automatically"), "{}", en.body);
+    }
+
+    #[test]
+    fn donation_without_allocations_waits_for_a_need() {
+        let m = Message::DonationReceived {
+            amount: "100.00 USD".into(),
+            allocations: Vec::new(),
+            unallocated: Some("100.00 USD".into()),
+        };
+        let es = m.render(Locale::Es);
+        assert!(
+            es.body.contains("en cuanto aparezca una necesidad"),
+            "{}",
+            es.body
+        );
+        assert!(!es.body.contains("  - "), "{}", es.body);
+        let en = m.render(Locale::En);
+        assert!(en.body.contains("as soon as a need"), "{}", en.body);
+        assert!(!en.body.contains("  - "), "{}", en.body);
+    }
+
+    #[test]
+    fn donation_fully_allocated_has_nothing_waiting() {
+        let m = Message::DonationReceived {
+            amount: "100.00 USD".into(),
+            allocations: vec![AllocatedLine {
+                shelter_name: "Casa Esperanza".into(),
+                need_title: "Pañales".into(),
+                amount: "100.00 USD".into(),
+            }],
+            unallocated: None,
+        };
+        assert!(!m.render(Locale::Es).body.contains("en espera"));
+        assert!(!m.render(Locale::En).body.contains("waiting"));
+    }
+
+    #[test]
+    fn categories_read_as_words() {
+        let es = restriction_widened().render(Locale::Es);
+        assert!(es.body.contains("categoría: ropa de cama."), "{}", es.body);
+        let en = restriction_widened().render(Locale::En);
+        assert!(en.body.contains("category: bedding."), "{}", en.body);
+        assert_eq!(category_word(Locale::Es, "utilities"), "servicios");
+        assert_eq!(category_word(Locale::Es, "medical"), "salud");
+        assert_eq!(category_word(Locale::En, "transport"), "transport");
+        assert_eq!(category_word(Locale::Es, "mystery"), "mystery");
     }
 
     #[test]

@@ -90,6 +90,9 @@ pub struct ServeArgs {
     /// Hours a login session (and its refresh tokens) lasts.
     #[arg(long, env = "REFUGIO_REFRESH_TTL_HOURS", default_value_t = 12)]
     pub refresh_ttl_hours: i64,
+    /// Days an in-kind pledge may wait to be received before it expires.
+    #[arg(long, env = "REFUGIO_PLEDGE_DAYS", default_value_t = 14)]
+    pub pledge_days: i64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "REFUGIO_WORKERS")]
     pub workers: Option<usize>,

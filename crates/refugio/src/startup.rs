@@ -44,11 +44,15 @@ impl Application {
         if args.refresh_ttl_hours < 1 {
             anyhow::bail!("REFUGIO_REFRESH_TTL_HOURS must be at least 1");
         }
+        if args.pledge_days < 1 {
+            anyhow::bail!("REFUGIO_PLEDGE_DAYS must be at least 1");
+        }
         let pool = connect_and_migrate(&url)?;
         let settings = Settings {
             jwt_secret: secret,
             refresh_ttl: chrono::Duration::hours(args.refresh_ttl_hours),
             trusted_proxies: args.trusted_proxies.clone(),
+            pledge_ttl: chrono::Duration::days(args.pledge_days),
         };
         let state = AppState::new(pool.clone(), settings).map_err(anyhow::Error::msg)?;
         let transport = match &args.smtp_url {
@@ -128,16 +132,23 @@ async fn maintenance(pool: Pool, mut stopped: watch::Receiver<bool>) {
 }
 
 /// Recomputes each shelter's needs once after its local midnight (urgency depends on the
-/// date); safe to run in every server process: each shelter-day is claimed once.
+/// date), expires in-kind pledges past their time, and allocates money left waiting; safe to
+/// run in every server process: each shelter-day is claimed once, each pledge closed once.
 async fn daily_recompute(pool: Pool, mut stopped: watch::Receiver<bool>) {
     loop {
         let pool = pool.clone();
         match tokio::task::spawn_blocking(move || {
-            refugio_api::services::needs::daily_recompute(&pool)
+            let shelters = refugio_api::services::needs::daily_recompute(&pool)?;
+            let expired = refugio_api::services::donations::expire_pledges(&pool)?;
+            // A safety net: money a side-effect run could not take the allocator for.
+            refugio_api::services::allocations::settle_now(&pool)?;
+            Ok::<_, refugio_api::error::ApiError>(shelters + expired)
         })
         .await
         {
-            Ok(Ok(n)) if n > 0 => tracing::info!(shelters = n, "recomputed needs for a new day"),
+            Ok(Ok(n)) if n > 0 => {
+                tracing::info!(changed = n, "recomputed needs, settled pledges and money")
+            }
             Ok(Err(e)) => tracing::warn!(error = %e, "daily needs recompute failed"),
             Err(e) => tracing::warn!(error = %e, "daily needs recompute task failed"),
             _ => {}

@@ -3,6 +3,9 @@
 pub mod audit;
 pub mod auth;
 pub mod bills;
+pub mod donations;
+pub mod expenses;
+pub mod fx_rates;
 pub mod health;
 pub mod items;
 pub mod members;
@@ -51,5 +54,15 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(needs::of_shelter)
         .service(needs::create_manual)
         .service(needs::cancel)
+        .service(expenses::create)
+        .service(expenses::list)
+        .service(fx_rates::put)
+        .service(fx_rates::list)
+        .service(donations::pledge)
+        .service(donations::mine)
+        .service(donations::get_one)
+        .service(donations::receive)
+        .service(donations::cancel)
+        .service(donations::of_shelter)
         .service(crate::openapi::document);
 }

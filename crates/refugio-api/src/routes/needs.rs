@@ -78,76 +78,6 @@ pub struct NeedView {
     pub computed_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// A bill's public title: what it is for, never whom it is owed to.
-fn bill_title(category: &str, lang: Locale) -> &'static str {
-    let es = lang == Locale::Es;
-    match category {
-        "rent" => {
-            if es {
-                "Renta"
-            } else {
-                "Rent"
-            }
-        }
-        "electricity" => {
-            if es {
-                "Recibo de luz"
-            } else {
-                "Electricity bill"
-            }
-        }
-        "water" => {
-            if es {
-                "Recibo de agua"
-            } else {
-                "Water bill"
-            }
-        }
-        "gas" => {
-            if es {
-                "Recibo de gas"
-            } else {
-                "Gas bill"
-            }
-        }
-        "internet" => {
-            if es {
-                "Internet"
-            } else {
-                "Internet bill"
-            }
-        }
-        "phone" => {
-            if es {
-                "Recibo de teléfono"
-            } else {
-                "Phone bill"
-            }
-        }
-        "medical" => {
-            if es {
-                "Gastos médicos"
-            } else {
-                "Medical bill"
-            }
-        }
-        "transport" => {
-            if es {
-                "Transporte"
-            } else {
-                "Transport"
-            }
-        }
-        _ => {
-            if es {
-                "Otro pago"
-            } else {
-                "Other bill"
-            }
-        }
-    }
-}
-
 /// The API view of a need; `privileged` callers (the shelter's staff, admins, auditors) see bills' payees.
 pub fn view(
     (n, shelter_name, bill_category): BoardRow,
@@ -155,8 +85,12 @@ pub fn view(
     privileged: bool,
 ) -> NeedView {
     let title = match (&bill_category, privileged) {
-        (Some(category), false) => bill_title(category, lang).to_owned(),
-        (Some(category), true) => format!("{} ({})", bill_title(category, lang), n.title),
+        (Some(category), false) => crate::services::needs::bill_title(category, lang).to_owned(),
+        (Some(category), true) => format!(
+            "{} ({})",
+            crate::services::needs::bill_title(category, lang),
+            n.title
+        ),
         (None, _) => n.title.clone(),
     };
     let drivers: Vec<serde_json::Value> = serde_json::from_str(&n.drivers).unwrap_or_default();

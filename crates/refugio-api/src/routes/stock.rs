@@ -31,6 +31,9 @@ pub struct MovementRequest {
     /// RFC 3339; default now; at most 5 minutes ahead. Dates the use for demand only.
     pub occurred_at: Option<String>,
     pub note: Option<String>,
+    /// Receipts only: the expense whose goods (bought with `received: false`) arrive now; at
+    /// most what it bought and has not received yet.
+    pub expense_id: Option<String>,
 }
 
 /// Records a stock movement; `409` if stock would go negative (nothing is written).
@@ -78,6 +81,13 @@ pub async fn record(
     if !refugio_core::ids::is_well_formed(&b.item_id) {
         f.add("item_id", FieldIssue::UnknownReference);
     }
+    if let Some(expense) = &b.expense_id {
+        if kind.is_some_and(|k| k != MovementKind::Receipt) {
+            f.add("expense_id", FieldIssue::Invalid);
+        } else if !refugio_core::ids::is_well_formed(expense) {
+            f.add("expense_id", FieldIssue::UnknownReference);
+        }
+    }
     f.finish()?;
     let movement = NewMovement {
         item_id: b.item_id,
@@ -86,10 +96,19 @@ pub async fn record(
         occurred_at: checked(occurred_at)?,
         note,
         donation_id: None,
-        expense_id: None,
+        expense_id: b.expense_id,
     };
     let (sid, actor) = (scope.shelter_id.clone(), scope.caller.user_id.clone());
     db::write_reply(&state, idem.0, StatusCode::CREATED, move |c| {
+        if let Some(expense) = &movement.expense_id {
+            crate::services::expenses::receive_against(
+                c,
+                &sid,
+                expense,
+                &movement.item_id,
+                movement.quantity,
+            )?;
+        }
         stock::record_movement(c, &actor, &sid, movement).map(stock::movement_view)
     })
     .await

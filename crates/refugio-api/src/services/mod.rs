@@ -1,7 +1,10 @@
 //! Domain operations, each run inside the caller's transaction.
 
 pub mod accounts;
+pub mod allocations;
 pub mod bills;
+pub mod donations;
+pub mod expenses;
 pub mod items;
 pub mod login_throttle;
 pub mod needs;

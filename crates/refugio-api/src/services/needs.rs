@@ -3,12 +3,13 @@
 
 use crate::audit_log::record;
 use crate::error::{ApiError, ApiResult, Conflict};
+use crate::services::allocations::{self, Wait};
 use crate::services::stock::{item_levels, local_date, Observed, ShelterContext};
 use refugio_core::engine::demand::Levels;
 use refugio_core::engine::drivers::Driver;
 use refugio_core::engine::needs::{
-    bill_need_category, evaluate_bill, evaluate_item, evaluate_manual, item_opens_need, Evaluation,
-    ItemInputs, NeedCategory, NeedKind, NeedStatus,
+    bill_need_category, cost_of, evaluate_bill, evaluate_item, evaluate_manual, item_opens_need,
+    Evaluation, ItemInputs, NeedCategory, NeedKind, NeedStatus,
 };
 use refugio_core::engine::priority::Band;
 use refugio_core::inventory::{Basis, BillCategory, Criticality};
@@ -136,6 +137,10 @@ fn store(
             ("need", &need.id),
             json!({"status": e.status.as_str()}),
         )?;
+        allocations::widen_restrictions(conn, need)?;
+        if e.status == NeedStatus::Fulfilled {
+            allocations::tell_fulfilled(conn, need)?;
+        }
     }
     Ok(())
 }
@@ -202,7 +207,16 @@ fn open(
     Ok(row)
 }
 
-fn item_inputs(ctx: &ShelterContext, item: &ItemRow, levels: Levels) -> ItemInputs {
+/// What covers an item's need besides stock: goods bought and incoming (`P`), pledged in kind
+/// (`K`), and money allocated and unspent (`A`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cover {
+    incoming: i64,
+    pledged: i64,
+    allocated: i64,
+}
+
+fn item_inputs(ctx: &ShelterContext, item: &ItemRow, levels: Levels, cover: Cover) -> ItemInputs {
     ItemInputs {
         criticality: item.criticality.parse().unwrap_or(Criticality::Essential),
         basis: item.basis.parse().unwrap_or(Basis::Consumable),
@@ -211,10 +225,9 @@ fn item_inputs(ctx: &ShelterContext, item: &ItemRow, levels: Levels) -> ItemInpu
         per_person: item.per_person,
         levels,
         on_hand: item.on_hand,
-        // Incoming goods, in-kind pledges and allocations arrive with donations and expenses.
-        incoming: 0,
-        pledged: 0,
-        allocated: 0,
+        incoming: cover.incoming,
+        pledged: cover.pledged,
+        allocated: cover.allocated,
         unit_cost: item.unit_cost,
     }
 }
@@ -240,7 +253,11 @@ fn refresh_item(
     item: &ItemRow,
     levels: Levels,
 ) -> ApiResult<()> {
-    let inputs = item_inputs(ctx, item, levels);
+    let mut cover = Cover {
+        incoming: refugio_db::expenses::incoming_for_item(conn, &item.id)?,
+        pledged: refugio_db::donations::pledged_for_item(conn, &item.id)?,
+        allocated: 0,
+    };
     let mut suppressed = refugio_db::needs::item_suppressed(conn, &item.id)?;
     if suppressed && item.on_hand >= levels.reorder_point {
         refugio_db::needs::set_item_suppressed(conn, &item.id, false)?;
@@ -248,14 +265,29 @@ fn refresh_item(
     }
     match refugio_db::needs::live_for_item(conn, &item.id)? {
         Some(need) => {
+            refugio_db::needs::lock(conn, &need.id)?;
+            cover.allocated = allocations::unspent(conn, &need.id)?;
+            let pledged_value = item.unit_cost.map_or(0, |u| cost_of(cover.pledged, u));
+            let e = balanced(conn, &need, cover.allocated, pledged_value, |allocated| {
+                evaluate_item(&item_inputs(
+                    ctx,
+                    item,
+                    levels,
+                    Cover { allocated, ..cover },
+                ))
+            })?;
             let subject = Subject {
                 title: &item.name,
                 unit: Some(&item.unit),
                 category: &item.category,
             };
-            store(conn, ctx, &need, &evaluate_item(&inputs), &subject)
+            store(conn, ctx, &need, &e, &subject)
         }
-        None if item.first_movement_at.is_some() && !suppressed && item_opens_need(&inputs) => {
+        None => {
+            let inputs = item_inputs(ctx, item, levels, cover);
+            if item.first_movement_at.is_none() || suppressed || !item_opens_need(&inputs) {
+                return Ok(());
+            }
             let e = evaluate_item(&inputs);
             open(
                 conn,
@@ -270,7 +302,60 @@ fn refresh_item(
             )
             .map(drop)
         }
-        None => Ok(()),
+    }
+}
+
+/// Evaluates a live need with its unspent allocations `A`, releasing money it no longer lacks
+/// (ENGINE.md): all of it when the need ends, else what `A + K × u` exceeds `amount_needed` by,
+/// newest allocation first. The caller holds the need's row lock.
+fn balanced(
+    conn: &mut DbConnection,
+    need: &NeedRow,
+    allocated: i64,
+    pledged_value: i64,
+    evaluate: impl Fn(i64) -> Evaluation,
+) -> ApiResult<Evaluation> {
+    let e = evaluate(allocated);
+    if allocated <= 0 {
+        return Ok(e);
+    }
+    let keep = if e.status.is_final() {
+        0
+    } else {
+        match e.amount_needed {
+            Some(needed) if allocated + pledged_value > needed => (needed - pledged_value).max(0),
+            _ => return Ok(e),
+        }
+    };
+    let left = allocations::release_need(conn, need, keep)?;
+    Ok(evaluate(left))
+}
+
+/// Recomputes one need by id (after money was allocated to it).
+pub fn refresh_need(conn: &mut DbConnection, need_id: &str) -> ApiResult<()> {
+    let Some(need) = refugio_db::needs::by_id(conn, need_id)? else {
+        return Ok(());
+    };
+    if is_final(&need.status) {
+        return Ok(());
+    }
+    let ctx = ShelterContext::load(conn, &need.shelter_id)?;
+    match need.kind.as_str() {
+        "item" => {
+            let item_id = need.item_id.as_deref().unwrap_or_default();
+            let Some(item) = refugio_db::items::find(conn, &ctx.id, item_id)? else {
+                return Ok(());
+            };
+            refresh_items(conn, &ctx, &[item], Some(item_id), Observed::Read)
+        }
+        "bill" => match need.bill_id.as_deref() {
+            Some(bill_id) => match refugio_db::bills::find(conn, &ctx.id, bill_id)? {
+                Some(bill) => refresh_bill(conn, &ctx, &bill, None),
+                None => Ok(()),
+            },
+            None => Ok(()),
+        },
+        _ => refresh_manual(conn, &ctx, &need),
     }
 }
 
@@ -298,7 +383,8 @@ pub fn refresh_item_by_id(
         std::slice::from_ref(&item),
         Some(item_id),
         observed,
-    )
+    )?;
+    allocations::settle(conn, Wait::Skip, Some(shelter_id))
 }
 
 /// Recomputes a bill's need: opened with the bill, cancelled when `actor` voids it.
@@ -316,22 +402,35 @@ pub fn refresh_bill(
         }
         return Ok(());
     }
-    // Allocations arrive with donations.
-    let e = evaluate_bill(category, bill.amount, bill.paid, 0, bill.due_on, ctx.today);
     let need_category = bill_need_category(category).as_str();
+    let evaluate = |allocated| {
+        evaluate_bill(
+            category,
+            bill.amount,
+            bill.paid,
+            allocated,
+            bill.due_on,
+            ctx.today,
+        )
+    };
     match need {
         Some(need) if is_final(&need.status) => Ok(()),
-        Some(need) => store(
-            conn,
-            ctx,
-            &need,
-            &e,
-            &Subject {
-                title: &bill.payee,
-                unit: None,
-                category: need_category,
-            },
-        ),
+        Some(need) => {
+            refugio_db::needs::lock(conn, &need.id)?;
+            let allocated = allocations::unspent(conn, &need.id)?;
+            let e = balanced(conn, &need, allocated, 0, evaluate)?;
+            store(
+                conn,
+                ctx,
+                &need,
+                &e,
+                &Subject {
+                    title: &bill.payee,
+                    unit: None,
+                    category: need_category,
+                },
+            )
+        }
         None => open(
             conn,
             ctx,
@@ -340,7 +439,7 @@ pub fn refresh_bill(
             need_category,
             &bill.payee,
             None,
-            &e,
+            &evaluate(0),
             None,
         )
         .map(drop),
@@ -356,23 +455,30 @@ pub fn refresh_bill_by_id(
 ) -> ApiResult<()> {
     let ctx = ShelterContext::load(conn, shelter_id)?;
     let bill = refugio_db::bills::find(conn, shelter_id, bill_id)?.ok_or(ApiError::NotFound)?;
-    refresh_bill(conn, &ctx, &bill, Some(actor))
+    refresh_bill(conn, &ctx, &bill, Some(actor))?;
+    allocations::settle(conn, Wait::Skip, Some(shelter_id))
 }
 
 fn refresh_manual(conn: &mut DbConnection, ctx: &ShelterContext, need: &NeedRow) -> ApiResult<()> {
     let criticality = need.criticality.parse().unwrap_or(Criticality::Essential);
-    let e = evaluate_manual(
-        criticality,
-        need.manual_amount.unwrap_or(0),
-        need.spent,
-        0,
-        need.needed_by,
-        ctx.today,
-    );
+    refugio_db::needs::lock(conn, &need.id)?;
+    // Re-read under the lock: an expense may have changed what was spent.
+    let need = refugio_db::needs::by_id(conn, &need.id)?.ok_or(ApiError::NotFound)?;
+    let allocated = allocations::unspent(conn, &need.id)?;
+    let e = balanced(conn, &need, allocated, 0, |allocated| {
+        evaluate_manual(
+            criticality,
+            need.manual_amount.unwrap_or(0),
+            need.spent,
+            allocated,
+            need.needed_by,
+            ctx.today,
+        )
+    })?;
     store(
         conn,
         ctx,
-        need,
+        &need,
         &e,
         &Subject {
             title: &need.title,
@@ -419,7 +525,10 @@ fn close(
     status: NeedStatus,
     actor: Option<&str>,
 ) -> ApiResult<()> {
+    refugio_db::needs::lock(conn, &need.id)?;
+    allocations::release_need(conn, need, 0)?;
     refugio_db::needs::set_status(conn, &need.id, status.as_str(), ctx.now)?;
+    allocations::widen_restrictions(conn, need)?;
     record(
         conn,
         actor,
@@ -460,6 +569,7 @@ pub fn create_manual(
         Some(actor),
     )?;
     refugio_db::needs::set_manual_terms(conn, &row.id, new.amount, new.needed_by)?;
+    allocations::settle(conn, Wait::Skip, Some(shelter_id))?;
     refugio_db::needs::find(conn, shelter_id, &row.id)?.ok_or(ApiError::NotFound)
 }
 
@@ -493,6 +603,7 @@ pub fn cancel(
         }
         _ => close(conn, &ctx, &need, NeedStatus::Cancelled, Some(actor))?,
     }
+    allocations::settle(conn, Wait::Skip, Some(shelter_id))?;
     refugio_db::needs::find(conn, shelter_id, need_id)?.ok_or(ApiError::NotFound)
 }
 
@@ -517,9 +628,90 @@ pub fn daily_recompute(pool: &refugio_db::Pool) -> ApiResult<usize> {
                 return Ok(false);
             }
             refresh_shelter(c, &shelter_id)?;
+            allocations::settle(c, Wait::Skip, Some(&shelter_id))?;
             Ok(true)
         })?;
         done += usize::from(claimed);
     }
     Ok(done)
+}
+
+/// A bill's public title: what it is for, never whom it is owed to.
+pub fn bill_title(category: &str, lang: Locale) -> &'static str {
+    let es = lang == Locale::Es;
+    match category {
+        "rent" => {
+            if es {
+                "Renta"
+            } else {
+                "Rent"
+            }
+        }
+        "electricity" => {
+            if es {
+                "Recibo de luz"
+            } else {
+                "Electricity bill"
+            }
+        }
+        "water" => {
+            if es {
+                "Recibo de agua"
+            } else {
+                "Water bill"
+            }
+        }
+        "gas" => {
+            if es {
+                "Recibo de gas"
+            } else {
+                "Gas bill"
+            }
+        }
+        "internet" => {
+            if es {
+                "Internet"
+            } else {
+                "Internet bill"
+            }
+        }
+        "phone" => {
+            if es {
+                "Recibo de teléfono"
+            } else {
+                "Phone bill"
+            }
+        }
+        "medical" => {
+            if es {
+                "Gastos médicos"
+            } else {
+                "Medical bill"
+            }
+        }
+        "transport" => {
+            if es {
+                "Transporte"
+            } else {
+                "Transport"
+            }
+        }
+        _ => {
+            if es {
+                "Otro pago"
+            } else {
+                "Other bill"
+            }
+        }
+    }
+}
+
+/// A need's title as a donor may read it: a bill's is what it is for, never the payee.
+pub fn public_title(conn: &mut DbConnection, need: &NeedRow, lang: Locale) -> ApiResult<String> {
+    match need.bill_id.as_deref() {
+        Some(bill_id) => Ok(refugio_db::bills::find(conn, &need.shelter_id, bill_id)?
+            .map(|b| bill_title(&b.category, lang).to_owned())
+            .unwrap_or_else(|| need.title.clone())),
+        None => Ok(need.title.clone()),
+    }
 }

@@ -126,6 +126,11 @@ pub fn record_occupancy(
             None,
             crate::services::stock::Observed::Refresh,
         )?;
+        crate::services::allocations::settle(
+            conn,
+            crate::services::allocations::Wait::Skip,
+            Some(shelter_id),
+        )?;
     }
     view(conn, shelter_id)
 }

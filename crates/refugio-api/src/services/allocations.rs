@@ -1,0 +1,389 @@
+//! Moving received money onto needs and back (ENGINE.md "Allocating money"): the pure allocator
+//! decides, this module reads its inputs, writes allocations, releases what needs no longer
+//! lack, and tells donors.
+//!
+//! Concurrency: on PostgreSQL one allocator runs at a time (a transaction-scoped advisory lock);
+//! whoever reads a need's allocations to recompute or spend them first row-locks the need. SQLite
+//! serializes write transactions, so both are no-ops there in effect.
+
+use crate::audit_log::record;
+use crate::error::{ApiError, ApiResult};
+use crate::money::money_json;
+use chrono::NaiveDateTime;
+use refugio_core::engine::allocation::{
+    allocate, donation_order, release, Donation, OpenNeed, Rate, Restriction,
+};
+use refugio_core::engine::needs::NeedCategory;
+use refugio_core::engine::priority::Band;
+use refugio_core::money::Currency;
+use refugio_core::Locale;
+use refugio_db::donations::{self as repo, AllocationRow, DonationRow};
+use refugio_db::needs::{FundableFilter, NeedRow};
+use refugio_db::{DbConnection, DbError};
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+
+/// Rounds of allocate → recompute → release the allocator goes through before it leaves the
+/// rest for the next change (each round only happens when the previous one released money).
+const MAX_ROUNDS: usize = 3;
+
+/// Whether to wait for another allocator run to finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Wait: money was just received or a rate added, and this run must see it.
+    Block,
+    /// Do not wait: needs changed as a side effect; the running allocator or the next change
+    /// (or the maintenance loop) picks the money up. Waiting here could deadlock with an
+    /// allocator that waits for a need row this transaction holds.
+    Skip,
+}
+
+/// What money with a restriction may pay for, from its stored columns.
+fn restriction_of(d: &DonationRow) -> Restriction {
+    let category = d
+        .restriction_category
+        .as_deref()
+        .and_then(|c| c.parse::<NeedCategory>().ok());
+    match (&d.restriction_need_id, &d.restriction_shelter_id, category) {
+        (Some(need), _, _) => Restriction::Need(need.clone()),
+        (None, Some(shelter), Some(category)) => {
+            Restriction::ShelterCategory(shelter.clone(), category)
+        }
+        (None, Some(shelter), None) => Restriction::Shelter(shelter.clone()),
+        (None, None, Some(category)) => Restriction::Category(category),
+        (None, None, None) => Restriction::None,
+    }
+}
+
+/// Text that sorts like the timestamp (for the allocator's tie-breaks).
+fn sortable(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Takes the allocator lock; false when `Wait::Skip` and another run holds it.
+fn lock_allocator(conn: &mut DbConnection, wait: Wait) -> ApiResult<bool> {
+    Ok(repo::lock_allocator(conn, wait == Wait::Block)?)
+}
+
+/// Allocates received money that waits for needs, in the allocator's donation order. With
+/// `scope`, only money that may go to that shelter is considered (the change was there).
+pub fn settle(conn: &mut DbConnection, wait: Wait, scope: Option<&str>) -> ApiResult<()> {
+    let in_scope = |d: &DonationRow| match (scope, &d.shelter_id) {
+        (Some(s), Some(own)) => s == own,
+        _ => true,
+    };
+    if !repo::waiting(conn)?.iter().any(in_scope) {
+        return Ok(());
+    }
+    if !lock_allocator(conn, wait)? {
+        return Ok(());
+    }
+    for _ in 0..MAX_ROUNDS {
+        let mut waiting: Vec<DonationRow> =
+            repo::waiting(conn)?.into_iter().filter(in_scope).collect();
+        waiting.sort_by(|a, b| donation_order(&as_donation(a), &as_donation(b)));
+        let mut released = false;
+        for d in &waiting {
+            released |= allocate_one(conn, d, scope)?;
+        }
+        if !released {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Runs [`settle`] in its own transaction, waiting for the allocator (the maintenance loop).
+pub fn settle_now(pool: &refugio_db::Pool) -> ApiResult<()> {
+    let mut conn = pool.get()?;
+    refugio_db::write_transaction(&mut conn, |c| settle(c, Wait::Block, None))
+}
+
+fn as_donation(d: &DonationRow) -> Donation {
+    Donation {
+        id: d.id.clone(),
+        currency: d
+            .currency
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(Currency::Mxn),
+        unallocated: d.unallocated.unwrap_or(0),
+        restriction: restriction_of(d),
+        received_at: d.received_at.map(sortable).unwrap_or_default(),
+    }
+}
+
+/// The rates from the donation's currency in force on its received date, by quote currency.
+fn rates_for(conn: &mut DbConnection, d: &DonationRow) -> ApiResult<HashMap<String, Rate>> {
+    let (Some(base), Some(on)) = (d.currency.as_deref(), d.received_on) else {
+        return Ok(HashMap::new());
+    };
+    let mut rates = HashMap::new();
+    for quote in Currency::ALL.iter().map(|c| c.as_str()) {
+        if quote == base {
+            rates.insert(quote.to_owned(), Rate::ONE);
+        } else if let Some(r) =
+            refugio_db::fx_rates::in_force(conn, base, quote, on)?.and_then(Rate::from_millionths)
+        {
+            rates.insert(quote.to_owned(), r);
+        }
+    }
+    Ok(rates)
+}
+
+/// Allocates what one donation has unallocated. Returns whether recomputing the needs it paid
+/// released money (they shrank meanwhile), so the caller goes round again.
+fn allocate_one(
+    conn: &mut DbConnection,
+    row: &DonationRow,
+    scope: Option<&str>,
+) -> ApiResult<bool> {
+    let Some(fresh) = repo::find(conn, &row.id)? else {
+        return Ok(false);
+    };
+    let donation = as_donation(&fresh);
+    if donation.unallocated <= 0 {
+        return Ok(false);
+    }
+    let rates = rates_for(conn, &fresh)?;
+    if let Some(shelter) = scope {
+        let currency = crate::services::shelters::currency(conn, shelter)?;
+        if !rates.contains_key(&currency) {
+            return Ok(false);
+        }
+    }
+    let mut filter = FundableFilter {
+        currencies: rates.keys().cloned().collect(),
+        ..FundableFilter::default()
+    };
+    match &donation.restriction {
+        Restriction::Need(id) => filter.need_id = Some(id.clone()),
+        Restriction::ShelterCategory(s, c) => {
+            filter.shelter_id = Some(s.clone());
+            filter.category = Some(c.as_str().to_owned());
+        }
+        Restriction::Shelter(s) => filter.shelter_id = Some(s.clone()),
+        Restriction::Category(c) => filter.category = Some(c.as_str().to_owned()),
+        Restriction::None => {}
+    }
+    let needs: Vec<OpenNeed> = refugio_db::needs::fundable(conn, &filter)?
+        .into_iter()
+        .filter_map(|n| {
+            Some(OpenNeed {
+                category: n.category.parse().ok()?,
+                band: Band::parse(&n.band)?,
+                currency: n.currency.parse().ok()?,
+                amount_open: n.amount_open?,
+                id: n.id,
+                shelter_id: n.shelter_id,
+                score: n.score,
+                opened_at: sortable(n.opened_at),
+                occupied: n.occupied,
+            })
+        })
+        .collect();
+    if needs.is_empty() {
+        return Ok(false);
+    }
+    let lookup = |_: Currency, to: Currency| rates.get(to.as_str()).copied();
+    let result = allocate(&donation, &needs, &lookup);
+    if result.slices.is_empty() {
+        return Ok(false);
+    }
+    let now = refugio_db::now();
+    let mut need_ids: Vec<String> = result.slices.iter().map(|s| s.need_id.clone()).collect();
+    need_ids.sort();
+    for id in &need_ids {
+        refugio_db::needs::lock(conn, id)?;
+    }
+    let currency_of: HashMap<&str, &str> = needs
+        .iter()
+        .map(|n| (n.id.as_str(), n.currency.as_str()))
+        .collect();
+    for slice in &result.slices {
+        let local_currency = currency_of
+            .get(slice.need_id.as_str())
+            .copied()
+            .unwrap_or_default();
+        let allocation = AllocationRow {
+            id: refugio_core::new_id(),
+            donation_id: fresh.id.clone(),
+            need_id: slice.need_id.clone(),
+            shelter_id: slice.shelter_id.clone(),
+            amount: slice.amount,
+            currency: donation.currency.as_str().to_owned(),
+            amount_local: slice.amount_local,
+            local_currency: local_currency.to_owned(),
+            fx_rate: slice.rate.millionths(),
+            released: 0,
+            spent: 0,
+            created_at: now,
+        };
+        repo::insert_allocation(conn, &allocation)?;
+        record(
+            conn,
+            None,
+            Some(&allocation.shelter_id),
+            "allocation.created",
+            ("allocation", &allocation.id),
+            json!({
+                "donation_id": allocation.donation_id,
+                "need_id": allocation.need_id,
+                "amount": money_json(allocation.amount, &allocation.currency),
+                "amount_local": money_json(allocation.amount_local, &allocation.local_currency),
+                "fx_rate": slice.rate.as_decimal(),
+            }),
+        )?;
+    }
+    repo::set_unallocated(conn, &fresh.id, result.unallocated, now)?;
+    let before = waiting_total(conn)?;
+    for id in &need_ids {
+        crate::services::needs::refresh_need(conn, id)?;
+    }
+    Ok(waiting_total(conn)? > before)
+}
+
+/// Σ unallocated over waiting donations (per-currency sums mixed: only compared for change).
+fn waiting_total(conn: &mut DbConnection) -> ApiResult<i64> {
+    Ok(repo::waiting(conn)?
+        .iter()
+        .filter_map(|d| d.unallocated)
+        .sum())
+}
+
+/// Money allocated to a need and not spent yet (`A`, shelter currency).
+pub fn unspent(conn: &mut DbConnection, need_id: &str) -> ApiResult<i64> {
+    Ok(repo::allocations_of_need(conn, need_id)?
+        .iter()
+        .map(|a| a.amount_local - a.spent)
+        .sum())
+}
+
+/// Releases a need's unspent allocations, newest first, until `A` is at most `keep`; returns the
+/// new `A`. The caller holds the need's row lock.
+pub fn release_need(conn: &mut DbConnection, need: &NeedRow, keep: i64) -> ApiResult<i64> {
+    let mut allocations = repo::allocations_of_need(conn, &need.id)?;
+    let mut held: i64 = allocations.iter().map(|a| a.amount_local - a.spent).sum();
+    let now = refugio_db::now();
+    allocations.reverse();
+    for a in allocations {
+        if held <= keep.max(0) {
+            break;
+        }
+        let unspent = a.amount_local - a.spent;
+        let cut = unspent.min(held - keep.max(0));
+        if cut <= 0 {
+            continue;
+        }
+        let local_after = a.amount_local - cut;
+        let r = release(a.amount, a.amount_local, local_after);
+        repo::set_allocation_amounts(conn, &a.id, r.amount, local_after, a.released + r.returned)?;
+        let donation = repo::find(conn, &a.donation_id)?
+            .ok_or_else(|| ApiError::internal("allocation without donation"))?;
+        repo::set_unallocated(
+            conn,
+            &donation.id,
+            donation.unallocated.unwrap_or(0) + r.returned,
+            now,
+        )?;
+        record(
+            conn,
+            None,
+            Some(&a.shelter_id),
+            "allocation.released",
+            ("allocation", &a.id),
+            json!({
+                "donation_id": a.donation_id,
+                "need_id": a.need_id,
+                "returned": money_json(r.returned, &a.currency),
+                "amount": money_json(r.amount, &a.currency),
+                "amount_local": money_json(local_after, &a.local_currency),
+            }),
+        )?;
+        held -= cut;
+    }
+    Ok(held)
+}
+
+/// Received money restricted to a need that ended, with something left to give, is restricted
+/// to the need's shelter and category instead; its donor is told once.
+pub fn widen_restrictions(conn: &mut DbConnection, need: &NeedRow) -> ApiResult<()> {
+    let now = refugio_db::now();
+    for d in repo::restricted_to_need(conn, &need.id)? {
+        if d.status != "received" || d.unallocated.unwrap_or(0) <= 0 {
+            continue;
+        }
+        widen(conn, &d, need, now)?;
+    }
+    Ok(())
+}
+
+/// Restricts a donation to the need's shelter and category, records it, and tells the donor.
+pub fn widen(
+    conn: &mut DbConnection,
+    d: &DonationRow,
+    need: &NeedRow,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    repo::widen_restriction(conn, &d.id, &need.shelter_id, &need.category, now)?;
+    record(
+        conn,
+        None,
+        None,
+        "donation.restriction_widened",
+        ("donation", &d.id),
+        json!({"need_id": need.id, "shelter_id": need.shelter_id, "category": need.category}),
+    )?;
+    if let Some((email, locale)) = donor_address(conn, &d.donor_id)? {
+        let shelter_name = shelter_name(conn, &need.shelter_id)?;
+        let message = refugio_mail::Message::RestrictionWidened {
+            shelter_name,
+            need_title: crate::services::needs::public_title(conn, need, locale)?,
+            category: need.category.clone(),
+        };
+        refugio_mail::enqueue(conn, &email, locale, &message)?;
+    }
+    Ok(())
+}
+
+/// A donor's email and language, if the account is active.
+pub fn donor_address(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> ApiResult<Option<(String, Locale)>> {
+    Ok(refugio_db::users::find(conn, user_id)?
+        .filter(|u| u.active)
+        .map(|u| (u.email, u.locale.parse().unwrap_or(Locale::En))))
+}
+
+pub fn shelter_name(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<String> {
+    Ok(refugio_db::shelters::find(conn, shelter_id)?
+        .map(|s| s.name)
+        .unwrap_or_default())
+}
+
+/// Tells the donors whose money a need holds (or held) that it is fulfilled.
+pub fn tell_fulfilled(conn: &mut DbConnection, need: &NeedRow) -> ApiResult<()> {
+    let donors: BTreeSet<String> = repo::allocations_of_need_all(conn, &need.id)?
+        .into_iter()
+        .map(|a| a.donation_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|id| repo::find(conn, &id))
+        .collect::<Result<Vec<_>, DbError>>()?
+        .into_iter()
+        .flatten()
+        .map(|d| d.donor_id)
+        .collect();
+    let shelter = shelter_name(conn, &need.shelter_id)?;
+    for donor in donors {
+        if let Some((email, locale)) = donor_address(conn, &donor)? {
+            let message = refugio_mail::Message::NeedFulfilled {
+                shelter_name: shelter.clone(),
+                need_title: crate::services::needs::public_title(conn, need, locale)?,
+            };
+            refugio_mail::enqueue(conn, &email, locale, &message)?;
+        }
+    }
+    Ok(())
+}
