@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod bills;
 mod crash;
+mod donations;
 mod errors;
 mod idempotency;
 mod multi_process;
