@@ -43,6 +43,8 @@ pub enum FieldIssue {
     NeedWithoutUnitCost,
     /// Goods for a need that is not an item need.
     NotAnItemNeed,
+    /// A field that only applies to expenses on item needs.
+    OnlyForItemNeeds,
     /// More than what is left (to pledge, to pay, to receive), which is given as text.
     AtMost(String),
     /// Differs from what the linked need or bill says (given).
@@ -175,6 +177,11 @@ impl FieldIssue {
                 es,
                 "solo las necesidades de artículos reciben donativos en especie",
                 "only item needs take in-kind gifts",
+            ),
+            FieldIssue::OnlyForItemNeeds => pick(
+                es,
+                "solo aplica a gastos en necesidades de artículos",
+                "only applies to expenses on item needs",
             ),
             FieldIssue::AtMost(limit) => {
                 if es {

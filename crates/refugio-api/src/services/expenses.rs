@@ -209,7 +209,7 @@ pub fn create(
         } else {
             "received"
         };
-        return Err(ApiError::field(field, FieldIssue::NotAnItemNeed));
+        return Err(ApiError::field(field, FieldIssue::OnlyForItemNeeds));
     }
     // Lock order everywhere: item, then need (a stock movement locks its item, then its need).
     let need = match &link {
