@@ -18,19 +18,21 @@ export REFUGIO_JWT_SECRET=receive-bench-secret-0123456789abcdef0123
 db=refugio_receive_$$
 createdb -h 127.0.0.1 -U postgres "$db"
 data=$(mktemp -d)
-trap 'kill -TERM "${pid:-0}" 2>/dev/null || true; dropdb -h 127.0.0.1 -U postgres --if-exists "$db"; rm -rf "$data"' EXIT
+trap 'cp "$data/server.log" /tmp/refugio-receive-server.log 2>/dev/null; kill -TERM "${pid:-0}" 2>/dev/null && wait "${pid:-0}" 2>/dev/null; dropdb -h 127.0.0.1 -U postgres --if-exists "$db"; rm -rf "$data"' EXIT
 url="postgres://postgres@127.0.0.1:5432/$db"
 "$bin" migrate --database-url "$url" 2>/dev/null
 psql -q -h 127.0.0.1 -U postgres "$db" <<SQL
 INSERT INTO shelters (id, name, city, region, country, timezone, currency, bed_capacity, occupied_beds,
                       public_location, created_at, updated_at)
-SELECT 'shelter-' || lpad(g::text, 4, '0'), 'Albergue ' || g, 'Ciudad', 'Región', 'MX', 'America/Mexico_City',
+SELECT '00000000-0000-7000-9000-' || lpad(g::text, 12, '0'), 'Albergue ' || g, 'Ciudad', 'Región', 'MX', 'America/Mexico_City',
        'MXN', 100, 10 + g % 60, TRUE, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01'
 FROM generate_series(1, $shelters) AS g;
+-- Each shelter's audit chain starts empty (the API would start it with the shelter's creation).
+INSERT INTO audit_heads (chain, seq, hash) SELECT id, 0, repeat('0', 64) FROM shelters;
 INSERT INTO needs (id, shelter_id, kind, category, title, criticality, currency, amount_needed, amount_covered,
                    amount_open, status, score, band, band_rank, drivers, manual_amount, spent, alerted,
                    opened_at, updated_at, computed_at)
-SELECT 'need-' || lpad(g::text, 6, '0'), 'shelter-' || lpad((g % $shelters + 1)::text, 4, '0'), 'manual',
+SELECT '00000000-0000-7000-8000-' || lpad(g::text, 12, '0'), '00000000-0000-7000-9000-' || lpad((g % $shelters + 1)::text, 12, '0'), 'manual',
        (ARRAY['food','water','medical','hygiene','housing'])[g % 5 + 1], 'Necesidad ' || g,
        CASE WHEN g % 50 = 0 THEN 'vital' ELSE 'essential' END, 'MXN',
        500000, 0, 500000, 'open', (g * 7919) % 1001,
@@ -73,9 +75,9 @@ for i in range(receipts):
     kind = ("need", "shelter", "none")[i % 3]
     body = {"kind": "money", "amount": {"amount": "250.00", "currency": "MXN"}}
     if kind == "need":
-        body["restriction"] = {"need_id": f"need-{(i * 37) % needs + 1:06d}"}
+        body["restriction"] = {"need_id": f"00000000-0000-7000-8000-{(i * 37) % needs + 1:012d}"}
     elif kind == "shelter":
-        body["restriction"] = {"shelter_id": f"shelter-{(i * 13) % shelters + 1:04d}"}
+        body["restriction"] = {"shelter_id": f"00000000-0000-7000-9000-{(i * 13) % shelters + 1:012d}"}
     _, d = call("POST", "/donations", body, admin)
     start = time.perf_counter()
     status, r = call("POST", f"/donations/{d['id']}/receive", {}, admin)

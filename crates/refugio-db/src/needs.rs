@@ -328,6 +328,8 @@ pub struct FundableFilter {
     pub shelter_id: Option<String>,
     pub category: Option<String>,
     pub currencies: Vec<String>,
+    /// Only one band (0 critical … 3 low).
+    pub band_rank: Option<i64>,
 }
 
 /// Live needs with something open, inside the filter.
@@ -357,6 +359,9 @@ pub fn fundable(conn: &mut DbConnection, f: &FundableFilter) -> QueryResult<Vec<
     }
     if let Some(category) = &f.category {
         q = q.filter(needs::category.eq(category.clone()));
+    }
+    if let Some(rank) = f.band_rank {
+        q = q.filter(needs::band_rank.eq(rank));
     }
     q.load(conn)
 }

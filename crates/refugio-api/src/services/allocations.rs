@@ -166,44 +166,43 @@ fn allocate_one(
         Restriction::Category(c) => filter.category = Some(c.as_str().to_owned()),
         Restriction::None => {}
     }
-    let needs: Vec<OpenNeed> = refugio_db::needs::fundable(conn, &filter)?
-        .into_iter()
-        .filter_map(|n| {
-            Some(OpenNeed {
-                category: n.category.parse().ok()?,
-                band: Band::parse(&n.band)?,
-                currency: n.currency.parse().ok()?,
-                amount_open: n.amount_open?,
-                id: n.id,
-                shelter_id: n.shelter_id,
-                score: n.score,
-                opened_at: sortable(n.opened_at),
-                occupied: n.occupied,
-            })
-        })
-        .collect();
-    if needs.is_empty() {
-        return Ok(false);
-    }
+    // Bands are paid in order and each only sees what the earlier ones left, so loading one
+    // band at a time gives the same result and stops reading once the money is gone.
     let lookup = |_: Currency, to: Currency| rates.get(to.as_str()).copied();
-    let result = allocate(&donation, &needs, &lookup);
-    if result.slices.is_empty() {
+    let mut slices = Vec::new();
+    let mut currency_of: HashMap<String, Currency> = HashMap::new();
+    let mut remaining = donation.clone();
+    for band in Band::ALL {
+        if remaining.unallocated <= 0 {
+            break;
+        }
+        filter.band_rank = Some(band.rank());
+        let needs = open_needs(conn, &filter)?;
+        if needs.is_empty() {
+            continue;
+        }
+        let result = allocate(&remaining, &needs, &lookup);
+        remaining.unallocated = result.unallocated;
+        for n in &needs {
+            if result.slices.iter().any(|s| s.need_id == n.id) {
+                currency_of.insert(n.id.clone(), n.currency);
+            }
+        }
+        slices.extend(result.slices);
+    }
+    if slices.is_empty() {
         return Ok(false);
     }
     let now = refugio_db::now();
-    let mut need_ids: Vec<String> = result.slices.iter().map(|s| s.need_id.clone()).collect();
+    let mut need_ids: Vec<String> = slices.iter().map(|s| s.need_id.clone()).collect();
     need_ids.sort();
     for id in &need_ids {
         refugio_db::needs::lock(conn, id)?;
     }
-    let currency_of: HashMap<&str, &str> = needs
-        .iter()
-        .map(|n| (n.id.as_str(), n.currency.as_str()))
-        .collect();
-    for slice in &result.slices {
+    for slice in &slices {
         let local_currency = currency_of
-            .get(slice.need_id.as_str())
-            .copied()
+            .get(&slice.need_id)
+            .map(|c| c.as_str())
             .unwrap_or_default();
         let allocation = AllocationRow {
             id: refugio_core::new_id(),
@@ -235,12 +234,32 @@ fn allocate_one(
             }),
         )?;
     }
-    repo::set_unallocated(conn, &fresh.id, result.unallocated, now)?;
+    repo::set_unallocated(conn, &fresh.id, remaining.unallocated, now)?;
     let before = waiting_total(conn)?;
     for id in &need_ids {
         crate::services::needs::refresh_need(conn, id)?;
     }
     Ok(waiting_total(conn)? > before)
+}
+
+/// Live needs inside the filter with something open, as the allocator takes them.
+fn open_needs(conn: &mut DbConnection, filter: &FundableFilter) -> ApiResult<Vec<OpenNeed>> {
+    Ok(refugio_db::needs::fundable(conn, filter)?
+        .into_iter()
+        .filter_map(|n| {
+            Some(OpenNeed {
+                category: n.category.parse().ok()?,
+                band: Band::parse(&n.band)?,
+                currency: n.currency.parse().ok()?,
+                amount_open: n.amount_open?,
+                id: n.id,
+                shelter_id: n.shelter_id,
+                score: n.score,
+                opened_at: sortable(n.opened_at),
+                occupied: n.occupied,
+            })
+        })
+        .collect())
 }
 
 /// Σ unallocated over waiting donations (per-currency sums mixed: only compared for change).
