@@ -18,6 +18,7 @@ backend_tests!(
     pledges_are_listed_for_their_shelter_and_hidden_from_others,
     the_shelter_receives_pledged_goods_in_full_or_short,
     a_pledge_is_cancelled_while_pledged_and_uncovers_its_need,
+    unreceived_pledges_expire_and_their_donor_is_told,
 );
 
 /// ENGINE.md's worked example in shelter A (40 people, rice at 25.00 MXN, 50 kg on hand, a
@@ -456,5 +457,66 @@ fn a_pledge_is_cancelled_while_pledged_and_uncovers_its_need(backend: Backend) {
             "{events:#?}"
         );
         assert_chains_verify(&app, &s.w.admin).await;
+    });
+}
+
+/// Pledges left unreceived past their time expire (the maintenance loop's job, run here by
+/// hand after backdating the deadline); the need stops counting them and the donor is told.
+fn unreceived_pledges_expire_and_their_donor_is_told(backend: Backend) {
+    run(async {
+        let app = spawn_app(backend).await;
+        let world = world(&app).await;
+        let (sid, coord) = (world.w.a.clone(), world.w.coordinator_a.clone());
+        let late = pledged(&app, &world.donor, &world.need, 20.0).await;
+        let fresh = pledged(&app, &world.donor, &world.need, 10.0).await;
+        assert_eq!(
+            amount(&need(&app, &sid, &coord, &world.need).await["amount_covered"]),
+            "750.00"
+        );
+
+        {
+            use diesel::prelude::*;
+            use refugio_db::schema::donations;
+            let mut conn = app.db.connect();
+            diesel::update(donations::table.find(&late))
+                .set(donations::expires_at.eq(refugio_db::now() - chrono::Duration::minutes(1)))
+                .execute(&mut conn)
+                .expect("backdate the pledge");
+        }
+        let url = refugio_db::DatabaseUrl::parse(&app.db.url_string()).expect("url");
+        let pool = refugio_db::pool(&url, 2).expect("pool");
+        let expired = refugio_api::services::donations::expire_pledges(&pool).expect("expire");
+        assert_eq!(expired, 1);
+        assert_eq!(
+            refugio_api::services::donations::expire_pledges(&pool).expect("again"),
+            0
+        );
+
+        let r = app
+            .get(&format!("/donations/{late}"), Some(&world.donor))
+            .await;
+        assert_eq!(r.body["status"], "expired", "{r:?}");
+        let r = app
+            .get(&format!("/donations/{fresh}"), Some(&world.donor))
+            .await;
+        assert_eq!(r.body["status"], "pledged", "{r:?}");
+        assert_eq!(
+            amount(&need(&app, &sid, &coord, &world.need).await["amount_covered"]),
+            "250.00"
+        );
+        let mail = app.last_email_to("donor@example.org");
+        assert_eq!(mail.template, "pledge_expired");
+        assert!(mail.body.contains("20 kg"), "{}", mail.body);
+        // An expired pledge can be neither received nor cancelled.
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/donations/{late}/receive"),
+                Some(&coord),
+                None,
+            )
+            .await;
+        assert_problem(&r, StatusCode::CONFLICT, "invalid_transition");
+        assert_chains_verify(&app, &world.w.admin).await;
     });
 }
