@@ -16,6 +16,8 @@ backend_tests!(
     money_waits_for_a_rate_and_is_allocated_when_one_is_added,
     a_fulfilled_need_releases_its_money_to_the_shelter_and_category,
     unrestricted_money_is_shared_across_shelters,
+    a_shrinking_need_releases_its_newest_money_first,
+    money_pledged_to_a_need_that_ended_goes_to_its_shelter_and_category,
     invalid_pledges_and_receipts_are_refused,
     fx_rates_are_validated_and_upserted,
 );
@@ -749,5 +751,125 @@ fn fx_rates_are_validated_and_upserted(backend: Backend) {
         assert_eq!(rates[0]["rate"], "17.25");
         let r = app.get("/fx-rates?base=USD", Some(&w.donor)).await;
         assert_problem(&r, StatusCode::BAD_REQUEST, "bad_query");
+    });
+}
+
+fn a_shrinking_need_releases_its_newest_money_first(backend: Backend) {
+    run(async {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let first = pledged(
+            &app,
+            &w.donor,
+            money("1000.00", "MXN"),
+            Some(json!({"need_id": w.rice_need})),
+        )
+        .await;
+        let second = pledged(
+            &app,
+            &w.donor,
+            money("3000.00", "MXN"),
+            Some(json!({"need_id": w.rice_need})),
+        )
+        .await;
+        for did in [&first, &second] {
+            assert_eq!(
+                receive(&app, &w.admin, did, None).await.status,
+                StatusCode::OK
+            );
+        }
+        // 100 kg arrive from elsewhere: on hand 150, the need shrinks to 74 kg = 1850.00, so
+        // 2150.00 of the 4000.00 held is released, from the newest allocation.
+        post_ok(
+            &app,
+            &format!("/shelters/{}/stock/movements", w.sid),
+            &w.coord,
+            json!({"item_id": w.rice, "kind": "receipt", "quantity": 100}),
+            StatusCode::CREATED,
+        )
+        .await;
+        let need = need_of_item(&app, &w.sid, &w.coord, &w.rice).await;
+        assert_eq!(need["amount_needed"], money("1850.00", "MXN"), "{need:#}");
+        assert_eq!(need["amount_covered"], money("1850.00", "MXN"));
+        assert_eq!(need["status"], "funded");
+
+        let r = app
+            .get(&format!("/donations/{first}"), Some(&w.donor))
+            .await;
+        assert_eq!(
+            r.body["allocations"][0]["amount_local"],
+            money("1000.00", "MXN"),
+            "{r:?}"
+        );
+        assert_eq!(r.body["unallocated"], money("0.00", "MXN"));
+        let r = app
+            .get(&format!("/donations/{second}"), Some(&w.donor))
+            .await;
+        let a = &r.body["allocations"][0];
+        assert_eq!(a["amount_local"], money("850.00", "MXN"), "{r:?}");
+        assert_eq!(a["amount"], money("850.00", "MXN"));
+        assert_eq!(a["released"], money("2150.00", "MXN"));
+        // The need is still live, so the released money stays restricted to it, waiting.
+        assert_eq!(r.body["unallocated"], money("2150.00", "MXN"));
+        assert_eq!(r.body["restriction"]["need_id"], json!(w.rice_need));
+        assert_chains_verify(&app, &w.admin).await;
+    });
+}
+
+fn money_pledged_to_a_need_that_ended_goes_to_its_shelter_and_category(backend: Backend) {
+    run(async {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let did = pledged(
+            &app,
+            &w.donor,
+            money("200.00", "MXN"),
+            Some(json!({"need_id": w.rice_need})),
+        )
+        .await;
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/shelters/{}/needs/{}/cancel", w.sid, w.rice_need),
+                Some(&w.admin),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        // A water need in the same shelter: another category, so it gets nothing.
+        let water = post_ok(&app, &format!("/shelters/{}/items", w.sid), &w.coord,
+            json!({"name": "Agua purificada", "category": "water", "unit": "L", "criticality": "vital",
+                   "basis": "consumable", "per_person": 15, "unit_cost": money("1.00", "MXN")}),
+            StatusCode::CREATED).await["id"].as_str().unwrap_or_default().to_owned();
+        post_ok(
+            &app,
+            &format!("/shelters/{}/stock/movements", w.sid),
+            &w.coord,
+            json!({"item_id": water, "kind": "count", "quantity": 10}),
+            StatusCode::CREATED,
+        )
+        .await;
+
+        let r = receive(&app, &w.admin, &did, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(
+            r.body["restriction"],
+            json!({"need_id": null, "shelter_id": w.sid, "category": "food"}),
+            "{r:?}"
+        );
+        assert_eq!(r.body["allocations"], json!([]), "{r:?}");
+        assert_eq!(r.body["unallocated"], money("200.00", "MXN"));
+        let mut conn = app.db.connect();
+        let templates: Vec<String> = refugio_db::outbox::all(&mut conn)
+            .expect("outbox")
+            .into_iter()
+            .filter(|m| m.to_email == w.donor_email)
+            .map(|m| m.template)
+            .collect();
+        assert_eq!(
+            templates,
+            ["restriction_widened", "donation_received"],
+            "{templates:?}"
+        );
     });
 }
