@@ -32,7 +32,7 @@ INSERT INTO audit_heads (chain, seq, hash) SELECT id, 0, repeat('0', 64) FROM sh
 INSERT INTO needs (id, shelter_id, kind, category, title, criticality, currency, amount_needed, amount_covered,
                    amount_open, status, score, band, band_rank, drivers, manual_amount, spent, alerted,
                    opened_at, updated_at, computed_at)
-SELECT '00000000-0000-7000-8000-' || lpad(g::text, 12, '0'), '00000000-0000-7000-9000-' || lpad((g % $shelters + 1)::text, 12, '0'), 'manual',
+SELECT '00000000-0000-7000-8000-' || lpad(g::text, 12, '0'), '00000000-0000-7000-9000-' || lpad(((g / 50 + g) % $shelters + 1)::text, 12, '0'), 'manual',
        (ARRAY['food','water','medical','hygiene','housing'])[g % 5 + 1], 'Necesidad ' || g,
        CASE WHEN g % 50 = 0 THEN 'vital' ELSE 'essential' END, 'MXN',
        500000, 0, 500000, 'open', (g * 7919) % 1001,

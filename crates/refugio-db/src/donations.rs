@@ -365,3 +365,15 @@ pub fn lock_allocator(conn: &mut DbConnection, wait: bool) -> QueryResult<bool> 
         .get_result(conn)?;
     Ok(row.locked)
 }
+
+/// Inserts several allocations: one statement on PostgreSQL (a round trip each would add up
+/// when money is spread over many shelters); in-process SQLite takes them one by one.
+pub fn insert_allocations(conn: &mut DbConnection, rows: &[AllocationRow]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Pg(pg) if !rows.is_empty() => diesel::insert_into(allocations::table)
+            .values(rows)
+            .execute(pg)
+            .map(drop),
+        _ => rows.iter().try_for_each(|row| insert_allocation(conn, row)),
+    }
+}

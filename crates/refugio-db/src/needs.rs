@@ -373,3 +373,11 @@ pub fn add_spent(conn: &mut DbConnection, id: &str, amount: i64) -> QueryResult<
         .execute(conn)
         .map(drop)
 }
+
+/// Row-locks several needs until commit, in one statement (see [`lock`]).
+pub fn lock_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<()> {
+    diesel::update(needs::table.filter(needs::id.eq_any(ids)))
+        .set(needs::spent.eq(needs::spent))
+        .execute(conn)
+        .map(drop)
+}

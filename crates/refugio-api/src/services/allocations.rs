@@ -9,6 +9,7 @@
 use crate::audit_log::record;
 use crate::error::{ApiError, ApiResult};
 use crate::money::money_json;
+use crate::services::stock::ShelterContext;
 use chrono::NaiveDateTime;
 use refugio_core::engine::allocation::{
     allocate, donation_order, release, Donation, OpenNeed, Rate, Restriction,
@@ -196,15 +197,11 @@ fn allocate_one(
     let now = refugio_db::now();
     let mut need_ids: Vec<String> = slices.iter().map(|s| s.need_id.clone()).collect();
     need_ids.sort();
-    for id in &need_ids {
-        refugio_db::needs::lock(conn, id)?;
-    }
-    for slice in &slices {
-        let local_currency = currency_of
-            .get(&slice.need_id)
-            .map(|c| c.as_str())
-            .unwrap_or_default();
-        let allocation = AllocationRow {
+    need_ids.dedup();
+    refugio_db::needs::lock_many(conn, &need_ids)?;
+    let rows: Vec<AllocationRow> = slices
+        .iter()
+        .map(|slice| AllocationRow {
             id: refugio_core::new_id(),
             donation_id: fresh.id.clone(),
             need_id: slice.need_id.clone(),
@@ -212,13 +209,19 @@ fn allocate_one(
             amount: slice.amount,
             currency: donation.currency.as_str().to_owned(),
             amount_local: slice.amount_local,
-            local_currency: local_currency.to_owned(),
+            local_currency: currency_of
+                .get(&slice.need_id)
+                .map(|c| c.as_str())
+                .unwrap_or_default()
+                .to_owned(),
             fx_rate: slice.rate.millionths(),
             released: 0,
             spent: 0,
             created_at: now,
-        };
-        repo::insert_allocation(conn, &allocation)?;
+        })
+        .collect();
+    repo::insert_allocations(conn, &rows)?;
+    for allocation in &rows {
         record(
             conn,
             None,
@@ -230,14 +233,20 @@ fn allocate_one(
                 "need_id": allocation.need_id,
                 "amount": money_json(allocation.amount, &allocation.currency),
                 "amount_local": money_json(allocation.amount_local, &allocation.local_currency),
-                "fx_rate": slice.rate.as_decimal(),
+                "fx_rate": Rate::from_millionths(allocation.fx_rate).map(|r| r.as_decimal()),
             }),
         )?;
     }
     repo::set_unallocated(conn, &fresh.id, remaining.unallocated, now)?;
     let before = waiting_total(conn)?;
-    for id in &need_ids {
-        crate::services::needs::refresh_need(conn, id)?;
+    // Needs locked and loaded together; each shelter's context once.
+    let mut contexts: HashMap<String, ShelterContext> = HashMap::new();
+    for need in refugio_db::needs::by_ids(conn, &need_ids)? {
+        if !contexts.contains_key(&need.shelter_id) {
+            let ctx = ShelterContext::load(conn, &need.shelter_id)?;
+            contexts.insert(need.shelter_id.clone(), ctx);
+        }
+        crate::services::needs::refresh_loaded(conn, &contexts[&need.shelter_id], &need)?;
     }
     Ok(waiting_total(conn)? > before)
 }

@@ -424,14 +424,25 @@ fn send_receipt(conn: &mut DbConnection, d: &DonationRow) -> ApiResult<()> {
         let m = money_json(minor, &currency);
         format!("{} {}", m.amount, m.currency)
     };
+    let allocations = repo::allocations_of_donation(conn, &d.id)?;
+    let ids: Vec<String> = allocations.iter().map(|a| a.need_id.clone()).collect();
+    let needs: std::collections::HashMap<String, NeedRow> = refugio_db::needs::by_ids(conn, &ids)?
+        .into_iter()
+        .map(|n| (n.id.clone(), n))
+        .collect();
+    let mut shelters: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut lines = Vec::new();
-    for a in repo::allocations_of_donation(conn, &d.id)? {
-        let Some(need) = refugio_db::needs::by_id(conn, &a.need_id)? else {
+    for a in allocations {
+        let Some(need) = needs.get(&a.need_id) else {
             continue;
         };
+        if !shelters.contains_key(&a.shelter_id) {
+            let name = allocations::shelter_name(conn, &a.shelter_id)?;
+            shelters.insert(a.shelter_id.clone(), name);
+        }
         lines.push(refugio_mail::AllocatedLine {
-            shelter_name: allocations::shelter_name(conn, &a.shelter_id)?,
-            need_title: crate::services::needs::public_title(conn, &need, locale)?,
+            shelter_name: shelters[&a.shelter_id].clone(),
+            need_title: crate::services::needs::public_title(conn, need, locale)?,
             amount: text(a.amount),
         });
     }

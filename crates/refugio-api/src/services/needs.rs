@@ -331,15 +331,24 @@ fn balanced(
     Ok(evaluate(left))
 }
 
-/// Recomputes one need by id (after money was allocated to it).
+/// Recomputes one need by id (after money was allocated to it or spent on it).
 pub fn refresh_need(conn: &mut DbConnection, need_id: &str) -> ApiResult<()> {
     let Some(need) = refugio_db::needs::by_id(conn, need_id)? else {
         return Ok(());
     };
+    let ctx = ShelterContext::load(conn, &need.shelter_id)?;
+    refresh_loaded(conn, &ctx, &need)
+}
+
+/// Recomputes a need already loaded, with its shelter's context (final needs stay as they are).
+pub fn refresh_loaded(
+    conn: &mut DbConnection,
+    ctx: &ShelterContext,
+    need: &NeedRow,
+) -> ApiResult<()> {
     if is_final(&need.status) {
         return Ok(());
     }
-    let ctx = ShelterContext::load(conn, &need.shelter_id)?;
     match need.kind.as_str() {
         "item" => {
             let item_id = need.item_id.as_deref().unwrap_or_default();
@@ -355,7 +364,7 @@ pub fn refresh_need(conn: &mut DbConnection, need_id: &str) -> ApiResult<()> {
             },
             None => Ok(()),
         },
-        _ => refresh_manual(conn, &ctx, &need),
+        _ => refresh_manual(conn, &ctx, need),
     }
 }
 
