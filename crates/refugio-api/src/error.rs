@@ -194,6 +194,12 @@ impl ResponseError for ApiError {
 
 impl From<refugio_db::DbError> for ApiError {
     fn from(e: refugio_db::DbError) -> ApiError {
+        if refugio_db::is_transient_conflict(&e) {
+            // PostgreSQL gave up one of two transactions waiting on each other; nothing was
+            // written, and the client may retry.
+            tracing::warn!(error = %e, "transaction aborted by a concurrent one");
+            return ApiError::Conflict(Conflict::ConcurrentChange);
+        }
         ApiError::internal(e)
     }
 }

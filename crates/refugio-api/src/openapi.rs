@@ -2,7 +2,7 @@
 
 use crate::routes::{
     audit, auth, bills, donations, expenses, fx_rates, health, items, members, needs, occupancy,
-    shelters, stock, users,
+    reports, shelters, stock, users,
 };
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         fx_rates::put, fx_rates::list,
         donations::pledge, donations::mine, donations::get_one, donations::receive, donations::cancel,
         donations::of_shelter,
+        reports::spending, reports::trace,
     ),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
     modifiers(&ApiPrefix, &BearerAuth),

@@ -16,6 +16,7 @@ pub mod needs;
 pub mod occupancy;
 pub mod outbox;
 pub mod password_resets;
+pub mod reports;
 pub mod schema;
 pub mod sessions;
 pub mod shelters;
@@ -47,4 +48,19 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
         e,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
+}
+
+/// Whether the database aborted the transaction because of a concurrent one (a deadlock or a
+/// serialization failure): nothing was written and retrying is safe.
+pub fn is_transient_conflict(e: &diesel::result::Error) -> bool {
+    match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => true,
+        diesel::result::Error::DatabaseError(_, info) => {
+            info.message().contains("deadlock detected")
+        }
+        _ => false,
+    }
 }

@@ -11,6 +11,7 @@ pub mod items;
 pub mod members;
 pub mod needs;
 pub mod occupancy;
+pub mod reports;
 pub mod shelters;
 pub mod stock;
 pub mod users;
@@ -64,5 +65,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(donations::receive)
         .service(donations::cancel)
         .service(donations::of_shelter)
+        .service(reports::spending)
+        .service(reports::trace)
         .service(crate::openapi::document);
 }

@@ -61,6 +61,13 @@ fn sortable(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// Waits for the allocator lock before recomputing many needs at once (occupancy, the daily
+/// recompute): such a transaction locks needs in item order, an allocator run in its own
+/// order, and holding both ways at once could deadlock.
+pub fn exclude_allocator(conn: &mut DbConnection) -> ApiResult<()> {
+    lock_allocator(conn, Wait::Block).map(drop)
+}
+
 /// Takes the allocator lock; false when `Wait::Skip` and another run holds it.
 fn lock_allocator(conn: &mut DbConnection, wait: Wait) -> ApiResult<bool> {
     Ok(repo::lock_allocator(conn, wait == Wait::Block)?)

@@ -199,6 +199,12 @@ pub fn create(
         (None, Some(given)) => given.as_str().to_owned(),
         (None, None) => return Err(ApiError::field("category", FieldIssue::Required)),
     };
+    // Bills say themselves whether they can be paid; an item or manual need that ended cannot.
+    if let Link::Item(need, _) | Link::Manual(need) = &link {
+        if !refugio_db::needs::LIVE.contains(&need.status.as_str()) {
+            return Err(ApiError::Conflict(Conflict::InvalidTransition));
+        }
+    }
     let is_item = matches!(link, Link::Item(..));
     if is_item && new.quantity.is_none() {
         return Err(ApiError::field("quantity", FieldIssue::Required));

@@ -9,6 +9,7 @@ pub mod items;
 pub mod login_throttle;
 pub mod needs;
 pub mod occupancy;
+pub mod reports;
 pub mod sessions;
 pub mod shelters;
 pub mod stock;

@@ -324,7 +324,9 @@ fn balanced(
     } else {
         match e.amount_needed {
             Some(needed) if allocated + pledged_value > needed => (needed - pledged_value).max(0),
-            _ => return Ok(e),
+            Some(_) => return Ok(e),
+            // The unit cost was cleared: the need can only be covered in kind now.
+            None => 0,
         }
     };
     let left = allocations::release_need(conn, need, keep)?;
@@ -499,6 +501,7 @@ fn refresh_manual(conn: &mut DbConnection, ctx: &ShelterContext, need: &NeedRow)
 
 /// Recomputes every need of a shelter: its items (which may open needs), bills and manual needs.
 pub fn refresh_shelter(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<()> {
+    allocations::exclude_allocator(conn)?;
     let ctx = ShelterContext::load(conn, shelter_id)?;
     let items = refugio_db::items::all(conn, shelter_id)?;
     refresh_items(conn, &ctx, &items, None, Observed::Refresh)?;

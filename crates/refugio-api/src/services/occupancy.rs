@@ -117,6 +117,7 @@ pub fn record_occupancy(
     )?;
     if current {
         // Demand follows the people housed: every item's need moves with occupancy.
+        crate::services::allocations::exclude_allocator(conn)?;
         let ctx = crate::services::stock::ShelterContext::load(conn, shelter_id)?;
         let items = refugio_db::items::all(conn, shelter_id)?;
         crate::services::needs::refresh_items(
