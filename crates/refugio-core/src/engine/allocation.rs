@@ -10,7 +10,8 @@ use super::priority::Band;
 use crate::decimal::{div_round_half_even, format_trimmed, parse_scaled, DecimalError};
 use crate::money::Currency;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Millionths in one whole unit of a rate: rates are exact decimals with up to 6 digits.
 pub const RATE_SCALE: i64 = 1_000_000;
@@ -106,6 +107,19 @@ pub fn rate_between(rates: &impl Rates, from: Currency, to: Currency) -> Option<
 /// `amount` (donation currency, minor units) in the shelter's currency:
 /// `round_half_even(amount × rate)`. Exact; may exceed `i64` only for absurd inputs.
 pub fn to_local(amount: i64, rate: Rate) -> i128 {
+    // In 64 bits when the product fits (the same rounding as `div_round_half_even`).
+    if let (Ok(amount), Ok(millionths)) = (u64::try_from(amount), u64::try_from(rate.0)) {
+        if let Some(product) = amount.checked_mul(millionths) {
+            let scale = RATE_SCALE as u64;
+            let (q, r) = (product / scale, product % scale);
+            let up = match (2 * r).cmp(&scale) {
+                Ordering::Greater => true,
+                Ordering::Equal => q % 2 != 0,
+                Ordering::Less => false,
+            };
+            return i128::from(q + u64::from(up));
+        }
+    }
     div_round_half_even(
         i128::from(amount) * i128::from(rate.0),
         i128::from(RATE_SCALE),
@@ -118,6 +132,16 @@ pub fn to_local(amount: i64, rate: Rate) -> i128 {
 pub fn claim(open_local: i64, rate: Rate) -> i128 {
     if open_local <= 0 {
         return 0;
+    }
+    // In 64 bits when `open_local × 10^6 + rate` fits (rates are at most 10^12 millionths).
+    if let (Ok(open), Ok(millionths)) = (u64::try_from(open_local), u64::try_from(rate.0)) {
+        if let Some(ceiling) = open
+            .checked_mul(RATE_SCALE as u64)
+            .and_then(|n| n.checked_add(millionths))
+            .and_then(|n| (n - 1).checked_div(millionths))
+        {
+            return i128::from(ceiling);
+        }
     }
     let numerator = i128::from(open_local) * i128::from(RATE_SCALE);
     let rate = i128::from(rate.0);
@@ -304,171 +328,803 @@ pub struct WaterFill {
 /// shares add up to `remaining` exactly. The result does not depend on the order of `shelters`
 /// (given distinct ids).
 pub fn water_fill(remaining: i128, shelters: &[ShelterClaim<'_>]) -> WaterFill {
-    let remaining = remaining.max(0);
-    // A claim above `remaining` behaves exactly like `remaining + 1`: `λ·w ≤ remaining` for every
-    // shelter, so `min(claim, λ·w)` is the same. Capping keeps the products below small.
-    let cap = remaining + 1;
-    let claims: Vec<i128> = shelters.iter().map(|s| s.claim.clamp(0, cap)).collect();
-    let weights: Vec<i128> = shelters
-        .iter()
-        .map(|s| i128::from(s.weight.clamp(1, MAX_WEIGHT)))
-        .collect();
-    let total: i128 = claims.iter().sum();
-    if total <= remaining {
-        return WaterFill {
-            shares: claims,
-            level: None,
-        };
+    let mut filler = Filler::default();
+    for s in shelters {
+        filler.push(s.claim, s.weight);
     }
-    // Shelters by claim / w ascending (cross-multiplied, exact); the smallest fill up first.
-    let mut by_ratio: Vec<usize> = (0..shelters.len()).collect();
-    by_ratio.sort_by(|&a, &b| {
-        (claims[a] * weights[b])
-            .cmp(&(claims[b] * weights[a]))
-            .then_with(|| shelters[a].shelter_id.cmp(shelters[b].shelter_id))
+    let level = filler.run(remaining, |a, b| {
+        shelters[a].shelter_id.cmp(shelters[b].shelter_id)
     });
-    let mut shares = vec![0i128; shelters.len()];
-    let mut left = remaining;
-    let mut weight_left: i128 = weights.iter().sum();
-    let mut first_unfilled = by_ratio.len();
-    for (k, &s) in by_ratio.iter().enumerate() {
-        // Saturated when claim / w ≤ λ, i.e. when the level with it still unfilled would pass it.
-        if claims[s] * weight_left <= left * weights[s] {
-            shares[s] = claims[s];
-            left -= claims[s];
-            weight_left -= weights[s];
-        } else {
-            first_unfilled = k;
-            break;
-        }
-    }
-    // Not every claim fits, so some shelter is left unfilled and `weight_left > 0`: λ = left / W.
-    let unfilled = &by_ratio[first_unfilled..];
-    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(unfilled.len());
-    let mut handed_out: i128 = 0;
-    for &s in unfilled {
-        let exact = left * weights[s];
-        shares[s] = exact / weight_left;
-        handed_out += shares[s];
-        remainders.push((exact % weight_left, s));
-    }
-    remainders.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then_with(|| shelters[a.1].shelter_id.cmp(shelters[b.1].shelter_id))
-    });
-    let extra = usize::try_from(left - handed_out).unwrap_or(0);
-    // Each unfilled shelter has λ·w < claim, so one more minor unit never exceeds its claim.
-    for &(_, s) in remainders.iter().take(extra) {
-        shares[s] += 1;
-    }
     WaterFill {
-        shares,
-        level: Some(Level {
-            num: left,
-            den: weight_left.max(1),
-        }),
+        shares: filler.shares,
+        level,
     }
 }
 
-/// Pays one donation out of the candidates (indices into `needs`, in [`need_order`]), reading
-/// each need's current open amount from `open`. Returns the allocation and, per slice, the need's
-/// index.
-fn allocate_ordered(
-    donation: &Donation,
+/// The working memory of [`water_fill`], kept between calls by the allocator.
+#[derive(Debug, Default)]
+struct Filler {
+    /// Per shelter, in the order pushed: its claim (clamped by `run`) and its weight.
+    claims: Vec<i128>,
+    weights: Vec<i128>,
+    /// Per shelter, after `run`: its share.
+    shares: Vec<i128>,
+    by_ratio: Vec<u32>,
+    /// (remainder, shelter, position in `by_ratio`) of the shelters left unfilled.
+    remainders: Vec<(i128, u32, u32)>,
+}
+
+impl Filler {
+    fn clear(&mut self) {
+        self.claims.clear();
+        self.weights.clear();
+    }
+
+    fn push(&mut self, claim: i128, weight: i64) {
+        self.claims.push(claim);
+        self.weights.push(i128::from(weight.clamp(1, MAX_WEIGHT)));
+    }
+
+    /// [`water_fill`] of `remaining` over the pushed shelters, `tie(a, b)` comparing the ids of
+    /// shelters `a` and `b`. Leaves the shares in `self.shares` and returns the level.
+    fn run(&mut self, remaining: i128, tie: impl Fn(usize, usize) -> Ordering) -> Option<Level> {
+        let remaining = remaining.max(0);
+        // A claim above `remaining` behaves exactly like `remaining + 1`: `λ·w ≤ remaining` for
+        // every shelter, so `min(claim, λ·w)` is the same. Capping keeps the products below small.
+        let cap = remaining + 1;
+        let mut total: i128 = 0;
+        for c in &mut self.claims {
+            *c = (*c).clamp(0, cap);
+            total += *c;
+        }
+        self.shares.clear();
+        if total <= remaining {
+            self.shares.extend_from_slice(&self.claims);
+            return None;
+        }
+        let (claims, weights) = (&self.claims, &self.weights);
+        let count = claims.len();
+        // Shelters by claim / w ascending (cross-multiplied, exact); the smallest fill up first.
+        // Ties by id, then by position (what a stable sort would keep).
+        self.by_ratio.clear();
+        self.by_ratio.extend((0..count).map(index_u32));
+        self.by_ratio.sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            (claims[a] * weights[b])
+                .cmp(&(claims[b] * weights[a]))
+                .then_with(|| tie(a, b))
+                .then(a.cmp(&b))
+        });
+        self.shares.resize(count, 0);
+        let mut left = remaining;
+        let mut weight_left: i128 = weights.iter().sum();
+        let mut first_unfilled = count;
+        for (k, &s) in self.by_ratio.iter().enumerate() {
+            let s = s as usize;
+            // Saturated when claim / w ≤ λ, i.e. when the level with it still unfilled would
+            // pass it.
+            if claims[s] * weight_left <= left * weights[s] {
+                self.shares[s] = claims[s];
+                left -= claims[s];
+                weight_left -= weights[s];
+            } else {
+                first_unfilled = k;
+                break;
+            }
+        }
+        // Not every claim fits, so some shelter is left unfilled and `weight_left > 0`:
+        // λ = left / W.
+        self.remainders.clear();
+        let mut handed_out: i128 = 0;
+        for (k, &s) in self.by_ratio.iter().enumerate().skip(first_unfilled) {
+            let (share, remainder) = div_rem(left * weights[s as usize], weight_left);
+            self.shares[s as usize] = share;
+            handed_out += share;
+            self.remainders.push((remainder, s, index_u32(k)));
+        }
+        let extra = usize::try_from(left - handed_out).unwrap_or(0);
+        // The `extra` largest remainders (ties: lower id, then earlier in `by_ratio`) get one
+        // more minor unit; only which ones matters, not their order.
+        let larger_first = |a: &(i128, u32, u32), b: &(i128, u32, u32)| {
+            b.0.cmp(&a.0)
+                .then_with(|| tie(a.1 as usize, b.1 as usize))
+                .then(a.2.cmp(&b.2))
+        };
+        if extra > 0 && extra < self.remainders.len() {
+            self.remainders
+                .select_nth_unstable_by(extra - 1, larger_first);
+        }
+        // Each unfilled shelter has λ·w < claim, so one more minor unit never exceeds its claim.
+        for &(_, s, _) in self.remainders.iter().take(extra) {
+            self.shares[s as usize] += 1;
+        }
+        Some(Level {
+            num: left,
+            den: weight_left.max(1),
+        })
+    }
+
+    /// The same shares and level as [`Filler::run`] when `tie` never finds two shelters equal
+    /// (distinct ids), in linear time on usual inputs.
+    fn run_distinct(
+        &mut self,
+        remaining: i128,
+        tie: impl Fn(usize, usize) -> Ordering,
+    ) -> Option<Level> {
+        self.run_distinct_rounds(remaining, tie, 4)
+    }
+
+    /// [`Filler::run_distinct`], sorting by ratio after `rounds` rounds that still saturated
+    /// some shelter.
+    fn run_distinct_rounds(
+        &mut self,
+        remaining: i128,
+        tie: impl Fn(usize, usize) -> Ordering,
+        rounds: usize,
+    ) -> Option<Level> {
+        let remaining = remaining.max(0);
+        let cap = remaining + 1;
+        let mut total: i128 = 0;
+        for c in &mut self.claims {
+            *c = (*c).clamp(0, cap);
+            total += *c;
+        }
+        self.shares.clear();
+        if total <= remaining {
+            self.shares.extend_from_slice(&self.claims);
+            return None;
+        }
+        let (claims, weights, shares) = (&self.claims, &self.weights, &mut self.shares);
+        let count = claims.len();
+        // The shelters `run` saturates are exactly those with claim / w ≤ λ, for the one λ with
+        // Σ min(claim, λ·w) = remaining (the level it returns). Starting from
+        // λ = remaining / Σ w, saturating every shelter at or below the level only raises it, and
+        // never past that λ; repeating until none is added reaches that set. A share of -1 marks
+        // a shelter not saturated.
+        shares.resize(count, -1);
+        let mut left = remaining;
+        let mut weight_left: i128 = weights.iter().sum();
+        for round in 0.. {
+            if round == rounds {
+                // Slow to settle: finish in ratio order, as `run` does.
+                self.by_ratio.clear();
+                self.by_ratio
+                    .extend((0..count).filter(|&s| shares[s] < 0).map(index_u32));
+                self.by_ratio.sort_unstable_by(|&a, &b| {
+                    let (a, b) = (a as usize, b as usize);
+                    (claims[a] * weights[b])
+                        .cmp(&(claims[b] * weights[a]))
+                        .then_with(|| tie(a, b))
+                });
+                for &s in &self.by_ratio {
+                    let s = s as usize;
+                    if claims[s] * weight_left > left * weights[s] {
+                        break;
+                    }
+                    shares[s] = claims[s];
+                    left -= claims[s];
+                    weight_left -= weights[s];
+                }
+                break;
+            }
+            let (mut claimed, mut weighed) = (0i128, 0i128);
+            for s in 0..count {
+                if shares[s] < 0 && claims[s] * weight_left <= left * weights[s] {
+                    shares[s] = claims[s];
+                    claimed += claims[s];
+                    weighed += weights[s];
+                }
+            }
+            if weighed == 0 {
+                break;
+            }
+            left -= claimed;
+            weight_left -= weighed;
+        }
+        // Some shelter is left unfilled, so `weight_left > 0`: λ = left / W.
+        self.remainders.clear();
+        let mut handed_out: i128 = 0;
+        for s in 0..count {
+            if shares[s] < 0 {
+                let (share, remainder) = div_rem(left * weights[s], weight_left);
+                shares[s] = share;
+                handed_out += share;
+                self.remainders.push((remainder, index_u32(s), 0));
+            }
+        }
+        let extra = usize::try_from(left - handed_out).unwrap_or(0);
+        let larger_first = |a: &(i128, u32, u32), b: &(i128, u32, u32)| {
+            b.0.cmp(&a.0).then_with(|| tie(a.1 as usize, b.1 as usize))
+        };
+        if extra > 0 && extra < self.remainders.len() {
+            self.remainders
+                .select_nth_unstable_by(extra - 1, larger_first);
+        }
+        for &(_, s, _) in self.remainders.iter().take(extra) {
+            shares[s as usize] += 1;
+        }
+        Some(Level {
+            num: left,
+            den: weight_left.max(1),
+        })
+    }
+}
+
+/// `(a / b, a % b)`, in 64 bits when both fit.
+fn div_rem(a: i128, b: i128) -> (i128, i128) {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(x), Ok(y)) if y > 0 => (i128::from(x / y), i128::from(x % y)),
+        _ => (a / b, a % b),
+    }
+}
+
+/// An index as `u32`: the allocator numbers needs and shelters in 32 bits.
+fn index_u32(index: usize) -> u32 {
+    u32::try_from(index).expect("fewer than 2^32 needs")
+}
+
+/// Marks a free slot.
+const NONE: u32 = u32::MAX;
+
+/// How many currencies there are (indexable by `currency as usize`).
+const CURRENCIES: usize = Currency::ALL.len();
+
+/// How many need categories there are (indexable by `category as usize`).
+const CATEGORIES: usize = NeedCategory::ALL.len();
+
+/// How many bands there are (indexable by `band.rank()`).
+const BANDS: usize = Band::ALL.len();
+
+fn band_index(band: Band) -> usize {
+    usize::try_from(band.rank()).unwrap_or(0)
+}
+
+/// A key that sorts scores descending: `score_key(a) < score_key(b)` iff `a > b`.
+fn score_key(score: i64) -> u64 {
+    !((score as u64) ^ (1 << 63))
+}
+
+/// The length of the longest prefix all `texts` share.
+fn common_prefix_len<'t>(mut texts: impl Iterator<Item = &'t str>) -> usize {
+    let Some(first) = texts.next() else {
+        return 0;
+    };
+    let first = first.as_bytes();
+    let mut len = first.len();
+    for text in texts {
+        len = first[..len]
+            .iter()
+            .zip(text.as_bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        if len == 0 {
+            break;
+        }
+    }
+    len
+}
+
+/// Sixteen bytes of `text` after the first `skip` (padded with zeros), as a big-endian number.
+/// For texts sharing their first `skip` bytes, `text_key(a) < text_key(b)` implies `a < b`; equal
+/// keys say nothing.
+fn text_key(text: &str, skip: usize) -> u128 {
+    let rest = text.as_bytes().get(skip..).unwrap_or_default();
+    let mut bytes = [0u8; 16];
+    let n = rest.len().min(16);
+    bytes[..n].copy_from_slice(&rest[..n]);
+    u128::from_be_bytes(bytes)
+}
+
+/// A small fast hasher (FxHash) for interning shelter ids; the ids are not attacker-chosen keys
+/// of a long-lived table.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Numbers shelter ids as they come, then in id order.
+#[derive(Default)]
+struct Interner<'a> {
+    ids: Vec<&'a str>,
+    number: HashMap<&'a str, u32, BuildHasherDefault<FxHasher>>,
+    last: Option<(&'a str, u32)>,
+}
+
+impl<'a> Interner<'a> {
+    /// The id's number, in order of first appearance.
+    fn number(&mut self, id: &'a str) -> u32 {
+        // Needs usually come shelter by shelter: most look-ups are the previous shelter again.
+        if let Some((last, n)) = self.last {
+            if last == id {
+                return n;
+            }
+        }
+        let ids = &mut self.ids;
+        let n = *self.number.entry(id).or_insert_with(|| {
+            ids.push(id);
+            index_u32(ids.len() - 1)
+        });
+        self.last = Some((id, n));
+        n
+    }
+
+    /// The ids in id order, and per number of first appearance its place there.
+    fn finish(self) -> (Vec<&'a str>, Vec<u32>) {
+        let ids = self.ids;
+        let mut by_id: Vec<u32> = (0..ids.len()).map(index_u32).collect();
+        by_id.sort_unstable_by(|&a, &b| ids[a as usize].cmp(ids[b as usize]));
+        let mut position = vec![0u32; ids.len()];
+        for (k, &n) in by_id.iter().enumerate() {
+            position[n as usize] = index_u32(k);
+        }
+        (by_id.iter().map(|&n| ids[n as usize]).collect(), position)
+    }
+}
+
+/// The shelters' ids by number, as a split sees them.
+enum Shelters<'s, 'a> {
+    /// Every shelter numbered in id order: the ids, and each need's shelter number.
+    Sorted(&'s [&'a str], &'s [u32]),
+    /// Numbered as the split meets them.
+    Met(&'s mut Interner<'a>),
+}
+
+impl<'a> Shelters<'_, 'a> {
+    /// The number of the shelter of `need` (`needs[i]`).
+    fn number(&mut self, need: &'a OpenNeed, i: u32) -> u32 {
+        match self {
+            Shelters::Sorted(_, shelter_of) => shelter_of[i as usize],
+            Shelters::Met(interner) => interner.number(&need.shelter_id),
+        }
+    }
+
+    fn ids(&self) -> &[&'a str] {
+        match self {
+            Shelters::Sorted(ids, _) => ids,
+            Shelters::Met(interner) => &interner.ids,
+        }
+    }
+
+    /// Shelter `a`'s id against shelter `b`'s.
+    fn cmp(&self, a: u32, b: u32) -> Ordering {
+        match self {
+            Shelters::Sorted(..) => a.cmp(&b),
+            Shelters::Met(interner) => interner.ids[a as usize].cmp(interner.ids[b as usize]),
+        }
+    }
+
+    /// The ids of the shelters `numbers`, sorted and unique.
+    fn ids_of(&self, numbers: &mut Vec<u32>) -> Vec<String> {
+        numbers.sort_unstable_by(|&a, &b| self.cmp(a, b));
+        numbers.dedup();
+        let ids = self.ids();
+        numbers
+            .iter()
+            .map(|&s| ids[s as usize].to_owned())
+            .collect()
+    }
+}
+
+/// Numbers the shelters of all `needs` densely in id order (0 is the lowest id). Returns the ids
+/// in that order and each need's number.
+fn intern_shelters(needs: &[OpenNeed]) -> (Vec<&str>, Vec<u32>) {
+    let mut interner = Interner::default();
+    let mut shelter_of: Vec<u32> = needs
+        .iter()
+        .map(|n| interner.number(&n.shelter_id))
+        .collect();
+    let (ids, position) = interner.finish();
+    for s in &mut shelter_of {
+        *s = position[*s as usize];
+    }
+    (ids, shelter_of)
+}
+
+/// Where the split reads needs' open amounts and board order from.
+#[derive(Debug, Clone, Copy)]
+enum Order<'a> {
+    /// `state[i]`: the open amount and position in board order of each need.
+    Ranked { state: &'a [Tracked] },
+    /// The needs' own `amount_open`; board order from their fields ([`need_order`], then
+    /// input position).
+    Board,
+}
+
+impl Order<'_> {
+    fn open(self, needs: &[OpenNeed], i: u32) -> i64 {
+        match self {
+            Order::Ranked { state } => state[i as usize].open,
+            Order::Board => needs[i as usize].amount_open,
+        }
+    }
+
+    /// Board order of needs `a` and `b` once their keys are equal.
+    fn tie(self, needs: &[OpenNeed], a: u32, b: u32) -> Ordering {
+        match self {
+            // The keys are the ranks: equal only for the same need.
+            Order::Ranked { .. } => a.cmp(&b),
+            Order::Board => need_order(&needs[a as usize], &needs[b as usize]).then(a.cmp(&b)),
+        }
+    }
+}
+
+/// One payable need of the band being split, with what the split needs of it.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// Board order inside the band: `(score, opened)`, then [`Order::tie`].
+    score: u64,
+    opened: [u64; 2],
+    /// Its claim, capped at what remains + 1 (≤ 2^63) as in [`water_fill`].
+    claim: u64,
+    open: i64,
+    rate: Rate,
+    need: u32,
+    /// Its shelter's slot in the band's water-filling.
+    slot: u32,
+}
+
+/// A decided payment: `amount` (donation currency) to `need` of shelter number `shelter`.
+#[derive(Debug, Clone, Copy)]
+struct Payment {
+    need: u32,
+    shelter: u32,
+    amount: i64,
+    open: i64,
+    rate: Rate,
+}
+
+/// How many needs the allocator warms up at a time (see [`warm_needs`]).
+const WARM_CHUNK: usize = 256;
+
+/// Reads a little of each need, in a loop light enough for the processor to overlap the memory
+/// loads: needs met at random are otherwise read one cache miss at a time by the heavier loops
+/// that use them.
+fn warm_needs<'n>(needs: impl Iterator<Item = &'n OpenNeed>) {
+    let mut touched = 0i64;
+    for n in needs {
+        touched ^= n.amount_open ^ n.score ^ n.occupied ^ n.currency as i64;
+        touched ^= (n.opened_at.len() ^ n.id.len() ^ n.shelter_id.len()) as i64;
+    }
+    std::hint::black_box(touched);
+}
+
+/// [`warm_needs`] for texts: their first and last bytes.
+fn warm_texts<'t>(texts: impl Iterator<Item = [&'t str; 2]>) {
+    let mut touched = 0u8;
+    for pair in texts {
+        for t in pair.map(str::as_bytes) {
+            touched ^= t.first().copied().unwrap_or(0) ^ t.last().copied().unwrap_or(0);
+        }
+    }
+    std::hint::black_box(touched);
+}
+
+/// The slices of `payments` (in order), warming up the ids they copy a chunk at a time; records
+/// (need, amount_local) per slice in `paid`.
+fn make_slices(
+    payments: &[Payment],
     needs: &[OpenNeed],
-    open: &[i64],
-    candidates: &[usize],
-    rates: &impl Rates,
-) -> (Allocation, Vec<usize>) {
+    shelter_ids: &[&str],
+    paid: &mut Vec<(u32, i64)>,
+) -> Vec<Slice> {
+    let mut slices = Vec::with_capacity(payments.len());
+    for chunk in payments.chunks(WARM_CHUNK) {
+        warm_texts(
+            chunk
+                .iter()
+                .map(|p| [needs[p.need as usize].id.as_str(), ""]),
+        );
+        for p in chunk {
+            let amount_local = to_local(p.amount, p.rate).min(i128::from(p.open)) as i64;
+            paid.push((p.need, amount_local));
+            slices.push(Slice {
+                need_id: needs[p.need as usize].id.clone(),
+                shelter_id: shelter_ids[p.shelter as usize].to_owned(),
+                amount: p.amount,
+                amount_local,
+                rate: p.rate,
+            });
+        }
+    }
+    slices
+}
+
+/// Working memory of the allocator, kept between donations.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// The payable needs of the donation being split, per band.
+    bands: [Vec<u32>; BANDS],
+    /// Numbers of the shelters with needs skipped for lack of a rate.
+    skipped: Vec<u32>,
+    /// Per shelter number: its slot in the band being split, or [`NONE`].
+    slot_of: Vec<u32>,
+    /// Per slot: the shelter number (grouped path: and its range of groups).
+    slots: Vec<(u32, u32, u32)>,
+    fill: Filler,
+    /// The band's entries, the same (indices) in board order, and counts for sorting them.
+    entries: Vec<Entry>,
+    in_order: Vec<(u64, u32)>,
+    counts: Vec<u32>,
+    /// The donation's payments so far, in the order of its slices.
+    payments: Vec<Payment>,
+    /// Grouped path: a band's payments and their keys (rank, position), before sorting.
+    band_payments: Vec<Payment>,
+    ranks: Vec<u64>,
+    merged: Vec<(u32, u32, Rate)>,
+    /// Per slice of the last allocation: (need, amount_local).
+    paid: Vec<(u32, i64)>,
+}
+
+impl Scratch {
+    /// Ready for a new donation.
+    fn clear(&mut self) {
+        for band in &mut self.bands {
+            band.clear();
+        }
+        self.skipped.clear();
+        self.payments.clear();
+        self.paid.clear();
+    }
+}
+
+/// Splits a donation over its payable needs, given per band in `sc.bands` (indices into
+/// `needs`, any order), reporting the shelters in `sc.skipped`. `rates` holds the donation's rate
+/// to each payable need's currency. Leaves (need, amount_local) per slice in `sc.paid`.
+fn split<'a>(
+    donation: &Donation,
+    needs: &'a [OpenNeed],
+    mut shelters: Shelters<'_, 'a>,
+    order: Order<'_>,
+    rates: &[Option<Rate>; CURRENCIES],
+    sc: &mut Scratch,
+) -> Allocation {
     let mut allocation = Allocation {
         donation_id: donation.id.clone(),
         slices: Vec::new(),
         unallocated: donation.unallocated,
         skipped_shelters_missing_rate: Vec::new(),
     };
-    let mut paid_needs = Vec::new();
     if donation.unallocated <= 0 {
-        return (allocation, paid_needs);
+        return allocation;
     }
-    let mut rate_cache: Vec<(Currency, Option<Rate>)> = Vec::new();
-    let mut skipped: BTreeSet<&str> = BTreeSet::new();
-    let mut bands: [Vec<(usize, Rate)>; 4] = Default::default();
-    for &i in candidates {
-        let need = &needs[i];
-        if open[i] <= 0 || !donation.restriction.admits(need) {
-            continue;
-        }
-        let rate = match rate_cache.iter().find(|(c, _)| *c == need.currency) {
-            Some(&(_, rate)) => rate,
-            None => {
-                let rate = rate_between(rates, donation.currency, need.currency);
-                rate_cache.push((need.currency, rate));
-                rate
-            }
-        };
-        match rate {
-            Some(rate) => bands[need.band.rank() as usize].push((i, rate)),
-            None => {
-                skipped.insert(need.shelter_id.as_str());
-            }
-        }
-    }
-    allocation.skipped_shelters_missing_rate = skipped.into_iter().map(str::to_owned).collect();
-
+    allocation.skipped_shelters_missing_rate = shelters.ids_of(&mut sc.skipped);
+    sc.payments.clear();
     let mut remaining = i128::from(donation.unallocated);
-    for band in &bands {
+    for b in 0..BANDS {
         if remaining == 0 {
             break;
         }
-        if band.is_empty() {
-            continue;
+        let band = std::mem::take(&mut sc.bands[b]);
+        if !band.is_empty() {
+            remaining = pay_band(needs, &mut shelters, order, rates, &band, remaining, sc);
         }
-        // Group the band's needs by shelter, shelters in order of first appearance.
-        let cap = remaining + 1;
-        let mut slot_of: HashMap<&str, usize> = HashMap::new();
-        let mut shelters: Vec<ShelterClaim<'_>> = Vec::new();
-        let mut need_claims: Vec<(usize, Rate, i128, usize)> = Vec::with_capacity(band.len());
-        for &(i, rate) in band {
-            let need = &needs[i];
-            // Capped like in `water_fill`: no share can exceed `remaining`, so `min` is unchanged.
-            let c = claim(open[i], rate).min(cap);
-            let slot = *slot_of.entry(need.shelter_id.as_str()).or_insert_with(|| {
-                shelters.push(ShelterClaim {
-                    shelter_id: need.shelter_id.as_str(),
-                    claim: 0,
-                    weight: 1,
-                });
-                shelters.len() - 1
-            });
-            let shelter = &mut shelters[slot];
-            shelter.claim = (shelter.claim + c).min(cap);
-            shelter.weight = shelter.weight.max(need.weight());
-            need_claims.push((i, rate, c, slot));
-        }
-        let mut share_left = water_fill(remaining, &shelters).shares;
-        // Each shelter's share fills its needs in board order.
-        for (i, rate, c, slot) in need_claims {
-            let paid = c.min(share_left[slot]);
-            if paid <= 0 {
-                continue;
-            }
-            share_left[slot] -= paid;
-            remaining -= paid;
-            // `paid ≤ remaining ≤ donation.unallocated`, so it fits in i64.
-            let amount = paid as i64;
-            let amount_local = to_local(amount, rate).min(i128::from(open[i])) as i64;
-            allocation.slices.push(Slice {
-                need_id: needs[i].id.clone(),
-                shelter_id: needs[i].shelter_id.clone(),
-                amount,
-                amount_local,
-                rate,
-            });
-            paid_needs.push(i);
-        }
+        sc.bands[b] = band;
     }
     allocation.unallocated = remaining as i64;
-    (allocation, paid_needs)
+    allocation.slices = make_slices(&sc.payments, needs, shelters.ids(), &mut sc.paid);
+    allocation
+}
+
+/// Splits `remaining` over one band's payable needs (ENGINE.md): water-filled across shelters,
+/// each shelter's share filling its needs in board order. Adds the payments to `sc.payments`, in
+/// board order, and returns what remains.
+fn pay_band<'a>(
+    needs: &'a [OpenNeed],
+    shelters: &mut Shelters<'_, 'a>,
+    order: Order<'_>,
+    rates: &[Option<Rate>; CURRENCIES],
+    band: &[u32],
+    mut remaining: i128,
+    sc: &mut Scratch,
+) -> i128 {
+    // Claims, grouped by shelter. Capped like in `water_fill`: no share can exceed
+    // `remaining`, so `min` is unchanged.
+    let cap = remaining + 1;
+    make_room(&mut sc.entries, band.len());
+    make_room(&mut sc.in_order, band.len());
+    sc.payments.reserve(band.len());
+    sc.fill.clear();
+    sc.slots.clear();
+    let (board, met) = (
+        matches!(order, Order::Board),
+        matches!(shelters, Shelters::Met(_)),
+    );
+    for (k, &i) in band.iter().enumerate() {
+        if k % WARM_CHUNK == 0 {
+            let chunk = &band[k..band.len().min(k + WARM_CHUNK)];
+            warm_needs(chunk.iter().map(|&i| &needs[i as usize]));
+            if board || met {
+                warm_texts(chunk.iter().map(|&i| {
+                    let n = &needs[i as usize];
+                    [
+                        if board { n.opened_at.as_str() } else { "" },
+                        if met { n.shelter_id.as_str() } else { "" },
+                    ]
+                }));
+            }
+        }
+        let need = &needs[i as usize];
+        let open = order.open(needs, i);
+        // Payable needs have a rate.
+        let rate = rates[need.currency as usize].unwrap_or(Rate::ONE);
+        let (score, opened) = match order {
+            Order::Ranked { state } => (0, [0, u64::from(state[i as usize].rank)]),
+            Order::Board => {
+                let key = text_key(&need.opened_at, 0);
+                (score_key(need.score), [(key >> 64) as u64, key as u64])
+            }
+        };
+        let c = claim(open, rate).min(cap);
+        let shelter = shelters.number(need, i);
+        if shelter as usize >= sc.slot_of.len() {
+            sc.slot_of.resize(shelter as usize + 1, NONE);
+        }
+        let mut slot = sc.slot_of[shelter as usize];
+        if slot == NONE {
+            slot = index_u32(sc.slots.len());
+            sc.slot_of[shelter as usize] = slot;
+            sc.slots.push((shelter, 0, 0));
+            sc.fill.push(0, 1);
+        }
+        let s = slot as usize;
+        sc.fill.claims[s] = (sc.fill.claims[s] + c).min(cap);
+        sc.fill.weights[s] = sc.fill.weights[s].max(i128::from(need.weight()));
+        sc.entries.push(Entry {
+            score,
+            opened,
+            claim: u64::try_from(c).unwrap_or(u64::MAX),
+            open,
+            rate,
+            need: i,
+            slot,
+        });
+    }
+    for &(shelter, _, _) in &sc.slots {
+        sc.slot_of[shelter as usize] = NONE;
+    }
+    let slots = &sc.slots;
+    let level = sc
+        .fill
+        .run_distinct(remaining, |a, b| shelters.cmp(slots[a].0, slots[b].0));
+    // The band in board order; every claim in full, or each shelter's share filling its needs
+    // in that order. (When every claim is paid, each is below `cap`, so uncapped.)
+    board_order(&sc.entries, needs, order, &mut sc.in_order, &mut sc.counts);
+    let full = level.is_none();
+    let shares = &mut sc.fill.shares;
+    for &(_, k) in &sc.in_order {
+        let e = &sc.entries[k as usize];
+        let paid = if full {
+            i128::from(e.claim)
+        } else {
+            let share = &mut shares[e.slot as usize];
+            if *share <= 0 {
+                continue;
+            }
+            let paid = i128::from(e.claim).min(*share);
+            *share -= paid;
+            paid
+        };
+        remaining -= paid;
+        sc.payments.push(Payment {
+            need: e.need,
+            shelter: sc.slots[e.slot as usize].0,
+            // Paid ≤ remaining: it fits.
+            amount: paid as i64,
+            open: e.open,
+            rate: e.rate,
+        });
+    }
+    remaining
+}
+
+/// Empties `buffer` with room for `len` items; when it must grow, frees the old memory first, so
+/// the allocator may hand it back instead of fresh pages.
+fn make_room<T>(buffer: &mut Vec<T>, len: usize) {
+    buffer.clear();
+    if buffer.capacity() < len {
+        *buffer = Vec::new();
+        buffer.reserve_exact(len);
+    }
+}
+
+/// Puts `entries` in board order into `out`, as (key, entry index). Scores usually span a small
+/// range: a counting sort by score leaves small runs to sort by the opening keys (eight bytes
+/// after what all the band's keys share), then by [`Order::tie`] on equal keys.
+fn board_order(
+    entries: &[Entry],
+    needs: &[OpenNeed],
+    order: Order<'_>,
+    out: &mut Vec<(u64, u32)>,
+    counts: &mut Vec<u32>,
+) {
+    out.clear();
+    let Some(first) = entries.first() else {
+        return;
+    };
+    let key = |e: &Entry| u128::from(e.opened[0]) << 64 | u128::from(e.opened[1]);
+    // Bits on which some key differs from the first: the shared leading bytes carry no order.
+    let differ = entries
+        .iter()
+        .fold(0u128, |bits, e| bits | (key(e) ^ key(first)));
+    let shared_bits = (differ.leading_zeros() / 8 * 8).min(64);
+    let short = |e: &Entry| ((key(e) << shared_bits) >> 64) as u64;
+    let cmp = |a: &(u64, u32), b: &(u64, u32)| {
+        let (ea, eb) = (&entries[a.1 as usize], &entries[b.1 as usize]);
+        (ea.score, a.0)
+            .cmp(&(eb.score, b.0))
+            .then_with(|| order.tie(needs, ea.need, eb.need))
+    };
+    let lowest = entries.iter().map(|e| e.score).min().unwrap_or(0);
+    let highest = entries.iter().map(|e| e.score).max().unwrap_or(0);
+    let span = highest - lowest;
+    if span > 2 * entries.len() as u64 + 1024 {
+        out.extend(
+            entries
+                .iter()
+                .enumerate()
+                .map(|(k, e)| (short(e), index_u32(k))),
+        );
+        out.sort_unstable_by(cmp);
+        return;
+    }
+    let span = span as usize;
+    counts.clear();
+    counts.resize(span + 2, 0);
+    for e in entries {
+        counts[(e.score - lowest) as usize + 1] += 1;
+    }
+    for k in 0..=span {
+        counts[k + 1] += counts[k];
+    }
+    out.resize(entries.len(), (0, 0));
+    for (k, e) in entries.iter().enumerate() {
+        let next = &mut counts[(e.score - lowest) as usize];
+        out[*next as usize] = (short(e), index_u32(k));
+        *next += 1;
+    }
+    // `counts[k]` is now where score `k + 1` starts: sort each score's run by the keys.
+    let mut start = 0;
+    for &end in &counts[..=span] {
+        let run = &mut out[start..end as usize];
+        if run.len() > 1 {
+            run.sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0).then_with(|| {
+                    let (ea, eb) = (&entries[a.1 as usize], &entries[b.1 as usize]);
+                    order.tie(needs, ea.need, eb.need)
+                })
+            });
+        }
+        start = end as usize;
+    }
 }
 
 /// Allocates one donation's unallocated money to `needs` (ENGINE.md "Allocating money").
@@ -478,73 +1134,679 @@ fn allocate_ordered(
 /// `needs` does not matter. `needs` are not changed: subtract each slice's `amount_local` from its
 /// need's `amount_open` (or use [`allocate_many`]).
 pub fn allocate(donation: &Donation, needs: &[OpenNeed], rates: &impl Rates) -> Allocation {
-    let open: Vec<i64> = needs.iter().map(|n| n.amount_open).collect();
-    let mut candidates: Vec<usize> = (0..needs.len())
-        .filter(|&i| needs[i].amount_open > 0 && donation.restriction.admits(&needs[i]))
-        .collect();
-    candidates.sort_by(|&a, &b| need_order(&needs[a], &needs[b]));
-    allocate_ordered(donation, needs, &open, &candidates, rates).0
+    let mut sc = Scratch::default();
+    let mut known: [Option<Option<Rate>>; CURRENCIES] = [None; CURRENCIES];
+    let mut interner = Interner::default();
+    if donation.unallocated > 0 {
+        // The payable needs by band; their shelters are numbered only if the money reaches them.
+        for (i, need) in needs.iter().enumerate() {
+            if need.amount_open <= 0 || !donation.restriction.admits(need) {
+                continue;
+            }
+            let rate = *known[need.currency as usize]
+                .get_or_insert_with(|| rate_between(rates, donation.currency, need.currency));
+            match rate {
+                Some(_) => sc.bands[band_index(need.band)].push(index_u32(i)),
+                None => sc.skipped.push(interner.number(&need.shelter_id)),
+            }
+        }
+    }
+    let rates = known.map(Option::flatten);
+    split(
+        donation,
+        needs,
+        Shelters::Met(&mut interner),
+        Order::Board,
+        &rates,
+        &mut sc,
+    )
+}
+
+/// One group of needs in [`Groups`]: the open needs of one band, shelter and currency (and
+/// category, for the category-restricted groups).
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    shelter: u32,
+    currency: Currency,
+    /// Its needs are `members[cursor..end]` (in board order); those before `cursor` are covered.
+    cursor: u32,
+    end: u32,
+    /// How many of its needs are open.
+    open: u32,
+    /// The largest weight among its open needs, and how many open needs have it.
+    max_weight: i64,
+    max_count: u32,
+}
+
+/// Needs grouped for the unrestricted or the category-restricted donations of [`allocate_many`],
+/// with the claim sums kept up to date as needs get paid.
+#[derive(Debug, Default)]
+struct Groups {
+    groups: Vec<Group>,
+    members: Vec<u32>,
+    /// Segment `k` (a band, or a band and a category) is `segment[k]..segment[k + 1]` of
+    /// `groups`, by shelter number then currency.
+    segment: Vec<u32>,
+    /// Per claim key ([`Pool::keys`]), per group: Σ claims of its needs.
+    sums: Vec<Vec<i128>>,
+}
+
+impl Groups {
+    /// Groups `needs` (`in_order`: in board order) by (segment, shelter, currency), telling
+    /// `group_of(i, group)` each need's group. The counts are left to [`Groups::recount`].
+    fn new(
+        needs: &[OpenNeed],
+        shelter_of: &[u32],
+        in_order: &[u32],
+        segments: usize,
+        segment_of: impl Fn(&OpenNeed) -> usize,
+        mut group_of: impl FnMut(usize, u32),
+    ) -> Groups {
+        let mut keyed: Vec<(u32, u32, u8, u32, u32)> = in_order
+            .iter()
+            .enumerate()
+            .map(|(rank, &i)| {
+                let need = &needs[i as usize];
+                (
+                    index_u32(segment_of(need)),
+                    shelter_of[i as usize],
+                    need.currency as u8,
+                    index_u32(rank),
+                    i,
+                )
+            })
+            .collect();
+        keyed.sort_unstable();
+        let mut g = Groups {
+            segment: vec![0; segments + 1],
+            ..Groups::default()
+        };
+        let mut previous: Option<(u32, u32, u8)> = None;
+        for &(segment, shelter, _, _, i) in &keyed {
+            let need = &needs[i as usize];
+            let key = (segment, shelter, need.currency as u8);
+            if previous != Some(key) {
+                previous = Some(key);
+                g.segment[segment as usize + 1] += 1;
+                let at = index_u32(g.members.len());
+                g.groups.push(Group {
+                    shelter,
+                    currency: need.currency,
+                    cursor: at,
+                    end: at,
+                    open: 0,
+                    max_weight: 1,
+                    max_count: 0,
+                });
+            }
+            let group = g.groups.len() - 1;
+            group_of(i as usize, index_u32(group));
+            g.members.push(i);
+            g.groups[group].end += 1;
+        }
+        for k in 0..segments {
+            g.segment[k + 1] += g.segment[k];
+        }
+        g
+    }
+
+    /// Recomputes a group's open count and largest weight.
+    fn recount(&mut self, group: usize, state: &[Tracked]) {
+        let gr = &mut self.groups[group];
+        let (mut count, mut max_weight, mut max_count) = (0, 1, 0);
+        for &i in &self.members[gr.cursor as usize..gr.end as usize] {
+            let t = &state[i as usize];
+            if t.open > 0 {
+                count += 1;
+                let w = i64::from(t.weight);
+                if w > max_weight || max_count == 0 {
+                    max_weight = w;
+                    max_count = 1;
+                } else if w == max_weight {
+                    max_count += 1;
+                }
+            }
+        }
+        gr.open = count;
+        gr.max_weight = max_weight;
+        gr.max_count = max_count;
+    }
+
+    /// A need of `group` (of weight `weight`) was just covered.
+    fn close(&mut self, group: usize, weight: i64, state: &[Tracked]) {
+        let gr = &mut self.groups[group];
+        gr.open -= 1;
+        if weight == gr.max_weight {
+            gr.max_count -= 1;
+            if gr.max_count == 0 && gr.open > 0 {
+                self.recount(group, state);
+            }
+        }
+    }
+
+    fn range(&self, segment: usize) -> std::ops::Range<usize> {
+        self.segment[segment] as usize..self.segment[segment + 1] as usize
+    }
+}
+
+/// What [`allocate_many`] keeps of one need, together so that a payment reads one cache line.
+#[derive(Debug, Clone, Copy)]
+struct Tracked {
+    /// What it still lacks, as the earlier donations left it.
+    open: i64,
+    /// Its position in board order.
+    rank: u32,
+    /// Its groups in [`Pool::shelter_groups`] and [`Pool::category_groups`].
+    shelter_group: u32,
+    category_group: u32,
+    /// [`OpenNeed::weight`] (at most [`MAX_WEIGHT`]).
+    weight: u32,
+    currency: Currency,
+}
+
+/// The state of [`allocate_many`]: the needs' open amounts and indexes over them.
+struct Pool<'a> {
+    needs: &'a [OpenNeed],
+    state: Vec<Tracked>,
+    /// Shelter ids in id order, and each need's shelter number (its place there).
+    shelter_ids: Vec<&'a str>,
+    shelter_of: Vec<u32>,
+    /// Needs by (shelter, board order), with each shelter's start.
+    by_shelter: Vec<u32>,
+    shelter_start: Vec<u32>,
+    /// Needs by (shelter, category, board order), with each (shelter, category)'s start.
+    by_shelter_category: Vec<u32>,
+    shelter_category_start: Vec<u32>,
+    /// Needs by (id, board order), when some donation is need-restricted.
+    by_id: Option<Vec<u32>>,
+    /// Groups by (band, shelter, currency) and by (band, category, shelter, currency).
+    shelter_groups: Groups,
+    category_groups: Groups,
+    /// Claim keys: (need currency, rate). `Groups::sums[k]` holds the claims at `keys[k]`.
+    keys: Vec<(Currency, Rate)>,
+    /// Currencies some need has.
+    present: [bool; CURRENCIES],
+    /// Rates asked so far, [from][to].
+    rates: [[Option<Option<Rate>>; CURRENCIES]; CURRENCIES],
+}
+
+impl<'a> Pool<'a> {
+    fn new(needs: &'a [OpenNeed]) -> Pool<'a> {
+        let (shelter_ids, shelter_of) = intern_shelters(needs);
+
+        // Board order: integer keys first, the texts only on ties.
+        let skip = common_prefix_len(needs.iter().map(|n| n.opened_at.as_str()));
+        let mut keyed: Vec<(u8, u64, u128, u32)> = needs
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                (
+                    n.band.rank() as u8,
+                    score_key(n.score),
+                    text_key(&n.opened_at, skip),
+                    index_u32(i),
+                )
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| {
+            (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| {
+                need_order(&needs[a.3 as usize], &needs[b.3 as usize]).then(a.3.cmp(&b.3))
+            })
+        });
+        let in_order: Vec<u32> = keyed.iter().map(|k| k.3).collect();
+        let mut state: Vec<Tracked> = needs
+            .iter()
+            .map(|n| Tracked {
+                open: n.amount_open,
+                rank: 0,
+                shelter_group: 0,
+                category_group: 0,
+                weight: u32::try_from(n.weight()).unwrap_or(u32::MAX),
+                currency: n.currency,
+            })
+            .collect();
+        for (r, &i) in in_order.iter().enumerate() {
+            state[i as usize].rank = index_u32(r);
+        }
+
+        let shelters = shelter_ids.len();
+        let (by_shelter, shelter_start) =
+            bucket(&in_order, shelters, |i| shelter_of[i as usize] as usize);
+        let (by_shelter_category, shelter_category_start) =
+            bucket(&in_order, shelters * CATEGORIES, |i| {
+                shelter_of[i as usize] as usize * CATEGORIES + needs[i as usize].category as usize
+            });
+        let mut shelter_groups = Groups::new(
+            needs,
+            &shelter_of,
+            &in_order,
+            BANDS,
+            |n| band_index(n.band),
+            |i, g| state[i].shelter_group = g,
+        );
+        let mut category_groups = Groups::new(
+            needs,
+            &shelter_of,
+            &in_order,
+            BANDS * CATEGORIES,
+            |n| band_index(n.band) * CATEGORIES + n.category as usize,
+            |i, g| state[i].category_group = g,
+        );
+        for g in 0..shelter_groups.groups.len() {
+            shelter_groups.recount(g, &state);
+        }
+        for g in 0..category_groups.groups.len() {
+            category_groups.recount(g, &state);
+        }
+        let mut present = [false; CURRENCIES];
+        for n in needs {
+            present[n.currency as usize] = true;
+        }
+        Pool {
+            needs,
+            state,
+            shelter_ids,
+            shelter_of,
+            by_shelter,
+            shelter_start,
+            by_shelter_category,
+            shelter_category_start,
+            by_id: None,
+            shelter_groups,
+            category_groups,
+            keys: Vec::new(),
+            present,
+            rates: [[None; CURRENCIES]; CURRENCIES],
+        }
+    }
+
+    fn shelter_number(&self, id: &str) -> Option<usize> {
+        self.shelter_ids.binary_search(&id).ok()
+    }
+
+    /// Indexes the needs by id, for need-restricted donations.
+    fn index_ids(&mut self) {
+        let (needs, state) = (self.needs, &self.state);
+        let mut by_id: Vec<u32> = (0..needs.len()).map(index_u32).collect();
+        by_id.sort_unstable_by(|&a, &b| {
+            needs[a as usize]
+                .id
+                .cmp(&needs[b as usize].id)
+                .then(state[a as usize].rank.cmp(&state[b as usize].rank))
+        });
+        self.by_id = Some(by_id);
+    }
+
+    /// The needs a need- or shelter-restricted donation may pay for, in board order.
+    fn candidates(&self, restriction: &Restriction) -> &[u32] {
+        match restriction {
+            Restriction::Need(id) => {
+                let Some(by_id) = &self.by_id else {
+                    return &[];
+                };
+                let needs = self.needs;
+                let start = by_id.partition_point(|&i| needs[i as usize].id < *id);
+                let end = by_id.partition_point(|&i| needs[i as usize].id <= *id);
+                &by_id[start..end]
+            }
+            Restriction::Shelter(s) => match self.shelter_number(s) {
+                Some(k) => {
+                    &self.by_shelter
+                        [self.shelter_start[k] as usize..self.shelter_start[k + 1] as usize]
+                }
+                None => &[],
+            },
+            Restriction::ShelterCategory(s, c) => match self.shelter_number(s) {
+                Some(k) => {
+                    let k = k * CATEGORIES + *c as usize;
+                    &self.by_shelter_category[self.shelter_category_start[k] as usize
+                        ..self.shelter_category_start[k + 1] as usize]
+                }
+                None => &[],
+            },
+            Restriction::Category(_) | Restriction::None => &[],
+        }
+    }
+
+    /// The rates from `from` to each currency some need has.
+    fn rates_from(&mut self, from: Currency, rates: &impl Rates) -> [Option<Rate>; CURRENCIES] {
+        let mut out = [None; CURRENCIES];
+        for (k, to) in Currency::ALL.iter().enumerate() {
+            if self.present[k] {
+                out[k] = *self.rates[from as usize][k]
+                    .get_or_insert_with(|| rate_between(rates, from, *to));
+            }
+        }
+        out
+    }
+
+    /// The claim key of (`currency`, `rate`), adding its sums on first use.
+    fn key(&mut self, currency: Currency, rate: Rate) -> usize {
+        if let Some(k) = self.keys.iter().position(|&k| k == (currency, rate)) {
+            return k;
+        }
+        let mut by_shelter = vec![0i128; self.shelter_groups.groups.len()];
+        let mut by_category = vec![0i128; self.category_groups.groups.len()];
+        for t in &self.state {
+            if t.currency == currency && t.open > 0 {
+                let c = claim(t.open, rate);
+                by_shelter[t.shelter_group as usize] += c;
+                by_category[t.category_group as usize] += c;
+            }
+        }
+        self.shelter_groups.sums.push(by_shelter);
+        self.category_groups.sums.push(by_category);
+        self.keys.push((currency, rate));
+        self.keys.len() - 1
+    }
+
+    /// Takes `local` off need `i`'s open amount, keeping the groups' sums and counts.
+    fn pay(&mut self, i: usize, local: i64) {
+        let t = &mut self.state[i];
+        let old = t.open;
+        let new = old - local;
+        if new == old {
+            return;
+        }
+        t.open = new;
+        let t = *t;
+        for (k, &(currency, rate)) in self.keys.iter().enumerate() {
+            if currency == t.currency {
+                let change = claim(new, rate) - claim(old, rate);
+                self.shelter_groups.sums[k][t.shelter_group as usize] += change;
+                self.category_groups.sums[k][t.category_group as usize] += change;
+            }
+        }
+        if old > 0 && new <= 0 {
+            let weight = i64::from(t.weight);
+            self.shelter_groups
+                .close(t.shelter_group as usize, weight, &self.state);
+            self.category_groups
+                .close(t.category_group as usize, weight, &self.state);
+        }
+    }
+
+    /// One donation, after the earlier ones.
+    fn allocate(
+        &mut self,
+        donation: &Donation,
+        rates: &impl Rates,
+        sc: &mut Scratch,
+    ) -> Allocation {
+        let allocation = match &donation.restriction {
+            Restriction::None => self.allocate_grouped(donation, None, rates, sc),
+            Restriction::Category(c) => self.allocate_grouped(donation, Some(*c), rates, sc),
+            restriction => {
+                let known = self.rates_from(donation.currency, rates);
+                sc.clear();
+                if donation.unallocated > 0 {
+                    for &i in self.candidates(restriction) {
+                        let (open, need) = (self.state[i as usize].open, &self.needs[i as usize]);
+                        if open <= 0 {
+                            continue;
+                        }
+                        let shelter = self.shelter_of[i as usize];
+                        match known[need.currency as usize] {
+                            Some(_) => sc.bands[band_index(need.band)].push(i),
+                            None => sc.skipped.push(shelter),
+                        }
+                    }
+                }
+                let order = Order::Ranked { state: &self.state };
+                split(
+                    donation,
+                    self.needs,
+                    Shelters::Sorted(&self.shelter_ids, &self.shelter_of),
+                    order,
+                    &known,
+                    sc,
+                )
+            }
+        };
+        for k in 0..sc.paid.len() {
+            let (i, local) = sc.paid[k];
+            self.pay(i as usize, local);
+        }
+        allocation
+    }
+
+    /// An unrestricted (`category` `None`) or category-restricted donation, over the groups.
+    /// Gives exactly what [`split`] would on the same needs.
+    fn allocate_grouped(
+        &mut self,
+        donation: &Donation,
+        category: Option<NeedCategory>,
+        rates: &impl Rates,
+        sc: &mut Scratch,
+    ) -> Allocation {
+        let mut allocation = Allocation {
+            donation_id: donation.id.clone(),
+            slices: Vec::new(),
+            unallocated: donation.unallocated,
+            skipped_shelters_missing_rate: Vec::new(),
+        };
+        sc.clear();
+        if donation.unallocated <= 0 {
+            return allocation;
+        }
+        let known = self.rates_from(donation.currency, rates);
+        let mut key_of: [Option<usize>; CURRENCIES] = [None; CURRENCIES];
+        for (k, (&currency, rate)) in Currency::ALL.iter().zip(known).enumerate() {
+            if let Some(rate) = rate {
+                key_of[k] = Some(self.key(currency, rate));
+            }
+        }
+        let Pool {
+            needs,
+            state,
+            shelter_ids,
+            shelter_groups,
+            category_groups,
+            ..
+        } = self;
+        let needs: &[OpenNeed] = needs;
+        let state: &[Tracked] = state;
+        let groups = match category {
+            Some(_) => category_groups,
+            None => shelter_groups,
+        };
+        let segment = |band: usize| match category {
+            Some(c) => band * CATEGORIES + c as usize,
+            None => band,
+        };
+
+        // Shelters with open needs in a currency without a rate, in any band.
+        for band in 0..BANDS {
+            for gr in &groups.groups[groups.range(segment(band))] {
+                if gr.open > 0 && known[gr.currency as usize].is_none() {
+                    sc.skipped.push(gr.shelter);
+                }
+            }
+        }
+        allocation.skipped_shelters_missing_rate =
+            Shelters::Sorted(shelter_ids, &[]).ids_of(&mut sc.skipped);
+
+        let mut remaining = i128::from(donation.unallocated);
+        for band in 0..BANDS {
+            if remaining == 0 {
+                break;
+            }
+            // Per shelter: the claims of its open needs with a rate, from the kept sums.
+            let range = groups.range(segment(band));
+            let cap = remaining + 1;
+            sc.fill.clear();
+            sc.slots.clear();
+            let mut g = range.start;
+            while g < range.end {
+                let shelter = groups.groups[g].shelter;
+                let first = g;
+                let (mut sum, mut weight, mut payable) = (0i128, 1i64, false);
+                while g < range.end && groups.groups[g].shelter == shelter {
+                    let gr = &groups.groups[g];
+                    if let (true, Some(k)) = (gr.open > 0, key_of[gr.currency as usize]) {
+                        sum += groups.sums[k][g];
+                        weight = weight.max(gr.max_weight);
+                        payable = true;
+                    }
+                    g += 1;
+                }
+                if payable {
+                    sc.fill.push(sum.min(cap), weight);
+                    sc.slots.push((shelter, index_u32(first), index_u32(g)));
+                }
+            }
+            if sc.slots.is_empty() {
+                continue;
+            }
+            let slots = &sc.slots;
+            sc.fill
+                .run_distinct(remaining, |a, b| slots[a].0.cmp(&slots[b].0));
+
+            // Each share fills its shelter's open needs in board order.
+            sc.band_payments.clear();
+            sc.ranks.clear();
+            for (s, &(_, first, last)) in sc.slots.iter().enumerate() {
+                let mut share = sc.fill.shares[s];
+                if share <= 0 {
+                    continue;
+                }
+                let is_payable = |gr: &Group| gr.open > 0 && key_of[gr.currency as usize].is_some();
+                let mut payable = (first..last).filter(|&g| is_payable(&groups.groups[g as usize]));
+                let single = match (payable.next(), payable.next()) {
+                    (Some(g), None) => Some(g as usize),
+                    _ => None,
+                };
+                if let Some(g) = single {
+                    let gr = &mut groups.groups[g];
+                    let rate = known[gr.currency as usize].unwrap_or(Rate::ONE);
+                    while gr.cursor < gr.end
+                        && state[groups.members[gr.cursor as usize] as usize].open <= 0
+                    {
+                        gr.cursor += 1;
+                    }
+                    for &i in &groups.members[gr.cursor as usize..gr.end as usize] {
+                        if share == 0 {
+                            break;
+                        }
+                        let t = &state[i as usize];
+                        let o = t.open;
+                        if o > 0 {
+                            let paid = claim(o, rate).min(share);
+                            share -= paid;
+                            let k = sc.band_payments.len() as u64;
+                            sc.ranks.push(u64::from(t.rank) << 32 | k);
+                            sc.band_payments.push(Payment {
+                                need: i,
+                                shelter: gr.shelter,
+                                amount: paid as i64,
+                                open: o,
+                                rate,
+                            });
+                        }
+                    }
+                } else {
+                    // Needs in several currencies: merge them into board order.
+                    sc.merged.clear();
+                    for gr in &groups.groups[first as usize..last as usize] {
+                        if let (true, Some(rate)) = (gr.open > 0, known[gr.currency as usize]) {
+                            for &i in &groups.members[gr.cursor as usize..gr.end as usize] {
+                                let t = &state[i as usize];
+                                if t.open > 0 {
+                                    sc.merged.push((t.rank, i, rate));
+                                }
+                            }
+                        }
+                    }
+                    sc.merged.sort_unstable();
+                    for &(r, i, rate) in &sc.merged {
+                        if share == 0 {
+                            break;
+                        }
+                        let o = state[i as usize].open;
+                        let paid = claim(o, rate).min(share);
+                        share -= paid;
+                        let k = sc.band_payments.len() as u64;
+                        sc.ranks.push(u64::from(r) << 32 | k);
+                        sc.band_payments.push(Payment {
+                            need: i,
+                            shelter: groups.groups[first as usize].shelter,
+                            amount: paid as i64,
+                            open: o,
+                            rate,
+                        });
+                    }
+                }
+            }
+            // In board order: by rank, sorted as small keys.
+            sc.ranks.sort_unstable();
+            for &k in &sc.ranks {
+                let p = sc.band_payments[(k & 0xFFFF_FFFF) as usize];
+                remaining -= i128::from(p.amount);
+                sc.payments.push(p);
+            }
+        }
+        allocation.unallocated = remaining as i64;
+        allocation.slices = make_slices(&sc.payments, needs, shelter_ids, &mut sc.paid);
+        allocation
+    }
+}
+
+/// `items` (in order) bucketed stably by `key(item) < buckets`; returns them and where each
+/// bucket starts (`buckets + 1` entries).
+fn bucket(items: &[u32], buckets: usize, key: impl Fn(u32) -> usize) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; buckets + 1];
+    for &i in items {
+        start[key(i) + 1] += 1;
+    }
+    for b in 0..buckets {
+        start[b + 1] += start[b];
+    }
+    let mut next = start.clone();
+    let mut out = vec![0u32; items.len()];
+    for &i in items {
+        let b = key(i);
+        out[next[b] as usize] = i;
+        next[b] += 1;
+    }
+    (out, start)
 }
 
 /// Allocates several donations in [`donation_order`], each seeing what the earlier ones left:
 /// every slice's `amount_local` is taken off its need's `amount_open` in `needs`. Returns one
 /// allocation per donation, in the order they were processed. Bands and scores are used as given
 /// (the caller recomputes them afterwards). Each result equals [`allocate`] on the needs as the
-/// earlier donations left them.
+/// earlier donations left them. `rates` is asked at most once per pair of currencies.
 pub fn allocate_many(
     donations: &[Donation],
     needs: &mut [OpenNeed],
     rates: &impl Rates,
 ) -> Vec<Allocation> {
-    let mut open: Vec<i64> = needs.iter().map(|n| n.amount_open).collect();
-    let allocations = {
+    if donations.is_empty() {
+        return Vec::new();
+    }
+    let (allocations, state) = {
         let needs: &[OpenNeed] = needs;
-        let mut order: Vec<usize> = (0..needs.len()).collect();
-        order.sort_by(|&a, &b| need_order(&needs[a], &needs[b]));
-        // Candidate lists per restriction, each in need order, so a restricted donation only
-        // looks at the needs it may pay for.
-        let mut by_need: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_shelter: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_category: HashMap<NeedCategory, Vec<usize>> = HashMap::new();
-        let mut by_shelter_category: HashMap<(&str, NeedCategory), Vec<usize>> = HashMap::new();
-        for &i in &order {
-            let n = &needs[i];
-            by_need.entry(n.id.as_str()).or_default().push(i);
-            by_shelter.entry(n.shelter_id.as_str()).or_default().push(i);
-            by_category.entry(n.category).or_default().push(i);
-            by_shelter_category
-                .entry((n.shelter_id.as_str(), n.category))
-                .or_default()
-                .push(i);
+        let mut pool = Pool::new(needs);
+        if donations
+            .iter()
+            .any(|d| matches!(d.restriction, Restriction::Need(_)))
+        {
+            pool.index_ids();
         }
-        let mut donation_indices: Vec<usize> = (0..donations.len()).collect();
-        donation_indices.sort_by(|&a, &b| donation_order(&donations[a], &donations[b]));
-        let none: Vec<usize> = Vec::new();
-        donation_indices
+        let mut sc = Scratch {
+            slot_of: vec![NONE; pool.shelter_ids.len()],
+            ..Scratch::default()
+        };
+        let mut order: Vec<usize> = (0..donations.len()).collect();
+        order.sort_by(|&a, &b| donation_order(&donations[a], &donations[b]));
+        let allocations: Vec<Allocation> = order
             .into_iter()
-            .map(|d| {
-                let donation = &donations[d];
-                let candidates = match &donation.restriction {
-                    Restriction::Need(id) => by_need.get(id.as_str()),
-                    Restriction::ShelterCategory(s, c) => {
-                        by_shelter_category.get(&(s.as_str(), *c))
-                    }
-                    Restriction::Shelter(s) => by_shelter.get(s.as_str()),
-                    Restriction::Category(c) => by_category.get(c),
-                    Restriction::None => Some(&order),
-                }
-                .unwrap_or(&none);
-                let (allocation, paid) =
-                    allocate_ordered(donation, needs, &open, candidates, rates);
-                for (slice, i) in allocation.slices.iter().zip(paid) {
-                    open[i] -= slice.amount_local;
-                }
-                allocation
-            })
-            .collect()
+            .map(|d| pool.allocate(&donations[d], rates, &mut sc))
+            .collect();
+        (allocations, pool.state)
     };
-    for (need, open) in needs.iter_mut().zip(open) {
-        need.amount_open = open;
+    for (need, t) in needs.iter_mut().zip(state) {
+        need.amount_open = t.open;
     }
     allocations
 }
@@ -1102,5 +2364,575 @@ mod tests {
             &RateTable::new(),
         );
         assert_eq!(a.unallocated, 500);
+    }
+
+    /// The allocator as first written: straightforward and slow (it sorts every candidate by
+    /// string keys and groups with a hash map per band). The fast paths must give exactly what
+    /// it gives.
+    mod reference {
+        use super::super::*;
+        use std::collections::BTreeSet;
+
+        fn ref_need_order(a: &OpenNeed, b: &OpenNeed) -> Ordering {
+            a.band
+                .cmp(&b.band)
+                .then(b.score.cmp(&a.score))
+                .then_with(|| a.opened_at.cmp(&b.opened_at))
+                .then_with(|| a.id.cmp(&b.id))
+                .then_with(|| a.shelter_id.cmp(&b.shelter_id))
+                .then(a.category.cmp(&b.category))
+                .then(a.currency.cmp(&b.currency))
+                .then(a.amount_open.cmp(&b.amount_open))
+                .then(a.occupied.cmp(&b.occupied))
+        }
+
+        pub(super) fn ref_to_local(amount: i64, rate: Rate) -> i128 {
+            div_round_half_even(
+                i128::from(amount) * i128::from(rate.0),
+                i128::from(RATE_SCALE),
+            )
+        }
+
+        pub(super) fn ref_claim(open_local: i64, rate: Rate) -> i128 {
+            if open_local <= 0 {
+                return 0;
+            }
+            let numerator = i128::from(open_local) * i128::from(RATE_SCALE);
+            let rate = i128::from(rate.0);
+            (numerator + rate - 1) / rate
+        }
+
+        pub(super) fn ref_water_fill(remaining: i128, shelters: &[ShelterClaim<'_>]) -> WaterFill {
+            let remaining = remaining.max(0);
+            // A claim above `remaining` behaves exactly like `remaining + 1`: `λ·w ≤ remaining` for every
+            // shelter, so `min(claim, λ·w)` is the same. Capping keeps the products below small.
+            let cap = remaining + 1;
+            let claims: Vec<i128> = shelters.iter().map(|s| s.claim.clamp(0, cap)).collect();
+            let weights: Vec<i128> = shelters
+                .iter()
+                .map(|s| i128::from(s.weight.clamp(1, MAX_WEIGHT)))
+                .collect();
+            let total: i128 = claims.iter().sum();
+            if total <= remaining {
+                return WaterFill {
+                    shares: claims,
+                    level: None,
+                };
+            }
+            // Shelters by claim / w ascending (cross-multiplied, exact); the smallest fill up first.
+            let mut by_ratio: Vec<usize> = (0..shelters.len()).collect();
+            by_ratio.sort_by(|&a, &b| {
+                (claims[a] * weights[b])
+                    .cmp(&(claims[b] * weights[a]))
+                    .then_with(|| shelters[a].shelter_id.cmp(shelters[b].shelter_id))
+            });
+            let mut shares = vec![0i128; shelters.len()];
+            let mut left = remaining;
+            let mut weight_left: i128 = weights.iter().sum();
+            let mut first_unfilled = by_ratio.len();
+            for (k, &s) in by_ratio.iter().enumerate() {
+                // Saturated when claim / w ≤ λ, i.e. when the level with it still unfilled would pass it.
+                if claims[s] * weight_left <= left * weights[s] {
+                    shares[s] = claims[s];
+                    left -= claims[s];
+                    weight_left -= weights[s];
+                } else {
+                    first_unfilled = k;
+                    break;
+                }
+            }
+            // Not every claim fits, so some shelter is left unfilled and `weight_left > 0`: λ = left / W.
+            let unfilled = &by_ratio[first_unfilled..];
+            let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(unfilled.len());
+            let mut handed_out: i128 = 0;
+            for &s in unfilled {
+                let exact = left * weights[s];
+                shares[s] = exact / weight_left;
+                handed_out += shares[s];
+                remainders.push((exact % weight_left, s));
+            }
+            remainders.sort_by(|a, b| {
+                b.0.cmp(&a.0)
+                    .then_with(|| shelters[a.1].shelter_id.cmp(shelters[b.1].shelter_id))
+            });
+            let extra = usize::try_from(left - handed_out).unwrap_or(0);
+            // Each unfilled shelter has λ·w < claim, so one more minor unit never exceeds its claim.
+            for &(_, s) in remainders.iter().take(extra) {
+                shares[s] += 1;
+            }
+            WaterFill {
+                shares,
+                level: Some(Level {
+                    num: left,
+                    den: weight_left.max(1),
+                }),
+            }
+        }
+
+        /// Pays one donation out of the candidates (the original, in need order).
+        fn ref_allocate_ordered(
+            donation: &Donation,
+            needs: &[OpenNeed],
+            open: &[i64],
+            candidates: &[usize],
+            rates: &impl Rates,
+        ) -> (Allocation, Vec<usize>) {
+            let mut allocation = Allocation {
+                donation_id: donation.id.clone(),
+                slices: Vec::new(),
+                unallocated: donation.unallocated,
+                skipped_shelters_missing_rate: Vec::new(),
+            };
+            let mut paid_needs = Vec::new();
+            if donation.unallocated <= 0 {
+                return (allocation, paid_needs);
+            }
+            let mut rate_cache: Vec<(Currency, Option<Rate>)> = Vec::new();
+            let mut skipped: BTreeSet<&str> = BTreeSet::new();
+            let mut bands: [Vec<(usize, Rate)>; 4] = Default::default();
+            for &i in candidates {
+                let need = &needs[i];
+                if open[i] <= 0 || !donation.restriction.admits(need) {
+                    continue;
+                }
+                let rate = match rate_cache.iter().find(|(c, _)| *c == need.currency) {
+                    Some(&(_, rate)) => rate,
+                    None => {
+                        let rate = rate_between(rates, donation.currency, need.currency);
+                        rate_cache.push((need.currency, rate));
+                        rate
+                    }
+                };
+                match rate {
+                    Some(rate) => bands[need.band.rank() as usize].push((i, rate)),
+                    None => {
+                        skipped.insert(need.shelter_id.as_str());
+                    }
+                }
+            }
+            allocation.skipped_shelters_missing_rate =
+                skipped.into_iter().map(str::to_owned).collect();
+
+            let mut remaining = i128::from(donation.unallocated);
+            for band in &bands {
+                if remaining == 0 {
+                    break;
+                }
+                if band.is_empty() {
+                    continue;
+                }
+                // Group the band's needs by shelter, shelters in order of first appearance.
+                let cap = remaining + 1;
+                let mut slot_of: HashMap<&str, usize> = HashMap::new();
+                let mut shelters: Vec<ShelterClaim<'_>> = Vec::new();
+                let mut need_claims: Vec<(usize, Rate, i128, usize)> =
+                    Vec::with_capacity(band.len());
+                for &(i, rate) in band {
+                    let need = &needs[i];
+                    // Capped like in `ref_water_fill`: no share can exceed `remaining`, so `min` is unchanged.
+                    let c = ref_claim(open[i], rate).min(cap);
+                    let slot = *slot_of.entry(need.shelter_id.as_str()).or_insert_with(|| {
+                        shelters.push(ShelterClaim {
+                            shelter_id: need.shelter_id.as_str(),
+                            claim: 0,
+                            weight: 1,
+                        });
+                        shelters.len() - 1
+                    });
+                    let shelter = &mut shelters[slot];
+                    shelter.claim = (shelter.claim + c).min(cap);
+                    shelter.weight = shelter.weight.max(need.weight());
+                    need_claims.push((i, rate, c, slot));
+                }
+                let mut share_left = ref_water_fill(remaining, &shelters).shares;
+                // Each shelter's share fills its needs in board order.
+                for (i, rate, c, slot) in need_claims {
+                    let paid = c.min(share_left[slot]);
+                    if paid <= 0 {
+                        continue;
+                    }
+                    share_left[slot] -= paid;
+                    remaining -= paid;
+                    // `paid ≤ remaining ≤ donation.unallocated`, so it fits in i64.
+                    let amount = paid as i64;
+                    let amount_local = ref_to_local(amount, rate).min(i128::from(open[i])) as i64;
+                    allocation.slices.push(Slice {
+                        need_id: needs[i].id.clone(),
+                        shelter_id: needs[i].shelter_id.clone(),
+                        amount,
+                        amount_local,
+                        rate,
+                    });
+                    paid_needs.push(i);
+                }
+            }
+            allocation.unallocated = remaining as i64;
+            (allocation, paid_needs)
+        }
+
+        /// Allocates one donation's unallocated money to `needs` (ENGINE.md "Allocating money").
+        ///
+        /// Eligible needs have `amount_open > 0` and are inside the restriction; needs of shelters with no
+        /// rate from the donation's currency are skipped and their shelters reported. The order of
+        /// `needs` does not matter. `needs` are not changed: subtract each slice's `amount_local` from its
+        /// need's `amount_open` (or use [`ref_allocate_many`]).
+        pub(super) fn ref_allocate(
+            donation: &Donation,
+            needs: &[OpenNeed],
+            rates: &impl Rates,
+        ) -> Allocation {
+            let open: Vec<i64> = needs.iter().map(|n| n.amount_open).collect();
+            let mut candidates: Vec<usize> = (0..needs.len())
+                .filter(|&i| needs[i].amount_open > 0 && donation.restriction.admits(&needs[i]))
+                .collect();
+            candidates.sort_by(|&a, &b| ref_need_order(&needs[a], &needs[b]));
+            ref_allocate_ordered(donation, needs, &open, &candidates, rates).0
+        }
+
+        /// Allocates several donations in [`donation_order`], each seeing what the earlier ones left:
+        /// every slice's `amount_local` is taken off its need's `amount_open` in `needs`. Returns one
+        /// allocation per donation, in the order they were processed. Bands and scores are used as given
+        /// (the caller recomputes them afterwards). Each result equals [`allocate`] on the needs as the
+        /// earlier donations left them.
+        pub(super) fn ref_allocate_many(
+            donations: &[Donation],
+            needs: &mut [OpenNeed],
+            rates: &impl Rates,
+        ) -> Vec<Allocation> {
+            let mut open: Vec<i64> = needs.iter().map(|n| n.amount_open).collect();
+            let allocations = {
+                let needs: &[OpenNeed] = needs;
+                let mut order: Vec<usize> = (0..needs.len()).collect();
+                order.sort_by(|&a, &b| ref_need_order(&needs[a], &needs[b]));
+                // Candidate lists per restriction, each in need order, so a restricted donation only
+                // looks at the needs it may pay for.
+                let mut by_need: HashMap<&str, Vec<usize>> = HashMap::new();
+                let mut by_shelter: HashMap<&str, Vec<usize>> = HashMap::new();
+                let mut by_category: HashMap<NeedCategory, Vec<usize>> = HashMap::new();
+                let mut by_shelter_category: HashMap<(&str, NeedCategory), Vec<usize>> =
+                    HashMap::new();
+                for &i in &order {
+                    let n = &needs[i];
+                    by_need.entry(n.id.as_str()).or_default().push(i);
+                    by_shelter.entry(n.shelter_id.as_str()).or_default().push(i);
+                    by_category.entry(n.category).or_default().push(i);
+                    by_shelter_category
+                        .entry((n.shelter_id.as_str(), n.category))
+                        .or_default()
+                        .push(i);
+                }
+                let mut donation_indices: Vec<usize> = (0..donations.len()).collect();
+                donation_indices.sort_by(|&a, &b| donation_order(&donations[a], &donations[b]));
+                let none: Vec<usize> = Vec::new();
+                donation_indices
+                    .into_iter()
+                    .map(|d| {
+                        let donation = &donations[d];
+                        let candidates = match &donation.restriction {
+                            Restriction::Need(id) => by_need.get(id.as_str()),
+                            Restriction::ShelterCategory(s, c) => {
+                                by_shelter_category.get(&(s.as_str(), *c))
+                            }
+                            Restriction::Shelter(s) => by_shelter.get(s.as_str()),
+                            Restriction::Category(c) => by_category.get(c),
+                            Restriction::None => Some(&order),
+                        }
+                        .unwrap_or(&none);
+                        let (allocation, paid) =
+                            ref_allocate_ordered(donation, needs, &open, candidates, rates);
+                        for (slice, i) in allocation.slices.iter().zip(paid) {
+                            open[i] -= slice.amount_local;
+                        }
+                        allocation
+                    })
+                    .collect()
+            };
+            for (need, open) in needs.iter_mut().zip(open) {
+                need.amount_open = open;
+            }
+            allocations
+        }
+    }
+
+    mod same_as_reference {
+        use super::super::*;
+        use super::reference::*;
+        use proptest::prelude::*;
+
+        const SHELTER_IDS: [&str; 8] = ["a", "ab", "b", "ba", "s-1", "s-10", "s-2", "shelter"];
+        const CATEGORIES: [NeedCategory; 3] = [
+            NeedCategory::Food,
+            NeedCategory::Medical,
+            NeedCategory::Utilities,
+        ];
+        /// Opening times sharing long prefixes (beyond the 16 bytes the fast keys look at), of
+        /// different lengths, one with a NUL byte where shorter texts are padded with zeros.
+        const OPENED: [&str; 10] = [
+            "",
+            "a",
+            "a\0",
+            "2026-11-01",
+            "2026-11-01T00:00:00Z",
+            "2026-11-01T00:01:00Z",
+            "2026-11-02T00:00:00Z",
+            "2026-11-01T00:00:00.000000001Z",
+            "2026-11-01T00:00:00.000000002Z",
+            "2026-11-01T00:00:00.0000000010Z",
+        ];
+
+        fn rate() -> impl Strategy<Value = Rate> {
+            prop_oneof![
+                1 => Just(1_000_000i64),
+                1 => 1i64..100,
+                3 => 1_000i64..100_000_000,
+                1 => 1i64..=Rate::MAX_MILLIONTHS,
+            ]
+            .prop_map(|m| Rate::from_millionths(m).expect("in range"))
+        }
+
+        fn rates() -> impl Strategy<Value = RateTable> {
+            prop::collection::vec(prop::option::weighted(0.7, rate()), 16).prop_map(|rates| {
+                let mut table = RateTable::new();
+                for (k, r) in rates.into_iter().enumerate() {
+                    if let Some(r) = r {
+                        table.insert(Currency::ALL[k / 4], Currency::ALL[k % 4], r);
+                    }
+                }
+                table
+            })
+        }
+
+        fn amount() -> impl Strategy<Value = i64> {
+            prop_oneof![
+                1 => Just(0i64),
+                1 => -1_000i64..0,
+                3 => 1i64..1_000,
+                3 => 1i64..1_000_000_000,
+                1 => 1i64..100_000_000_000_000_000,
+            ]
+        }
+
+        fn score() -> impl Strategy<Value = i64> {
+            prop_oneof![4 => 0i64..=1000, 2 => Just(500i64), 1 => any::<i64>()]
+        }
+
+        fn occupied() -> impl Strategy<Value = i64> {
+            prop_oneof![4 => 0i64..300, 1 => -5i64..0, 1 => Just(MAX_WEIGHT + 7)]
+        }
+
+        /// (shelter, own currency?, own occupancy?, id, category, band, score, opened, open)
+        type NeedParts = (
+            usize,
+            Option<Currency>,
+            Option<i64>,
+            Option<usize>,
+            usize,
+            Band,
+            i64,
+            usize,
+            i64,
+        );
+
+        fn need_parts() -> impl Strategy<Value = NeedParts> {
+            (
+                0..SHELTER_IDS.len(),
+                prop::option::weighted(0.1, prop::sample::select(Currency::ALL)),
+                prop::option::weighted(0.1, occupied()),
+                prop::option::weighted(0.1, 0usize..8),
+                0..CATEGORIES.len(),
+                prop::sample::select(Band::ALL.to_vec()),
+                score(),
+                0..OPENED.len(),
+                amount(),
+            )
+        }
+
+        fn needs() -> impl Strategy<Value = Vec<OpenNeed>> {
+            (
+                prop::collection::vec(
+                    (prop::sample::select(Currency::ALL), occupied()),
+                    SHELTER_IDS.len(),
+                ),
+                prop::collection::vec(need_parts(), 0..40),
+                // Needs made exact copies of others: (copy, of).
+                prop::collection::vec(
+                    (any::<prop::sample::Index>(), any::<prop::sample::Index>()),
+                    0..3,
+                ),
+            )
+                .prop_map(|(shelters, parts, copies)| {
+                    let mut needs: Vec<OpenNeed> = parts
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, parts)| {
+                            let (s, currency, occupied, id, c, band, score, opened, open) = parts;
+                            OpenNeed {
+                                // Sometimes the same id as another need.
+                                id: format!("n{}", id.unwrap_or(k)),
+                                shelter_id: SHELTER_IDS[s].into(),
+                                category: CATEGORIES[c],
+                                band,
+                                score,
+                                opened_at: OPENED[opened].into(),
+                                amount_open: open,
+                                currency: currency.unwrap_or(shelters[s].0),
+                                occupied: occupied.unwrap_or(shelters[s].1),
+                            }
+                        })
+                        .collect();
+                    if !needs.is_empty() {
+                        for (copy, of) in copies {
+                            let (copy, of) = (copy.index(needs.len()), of.index(needs.len()));
+                            needs[copy] = needs[of].clone();
+                        }
+                    }
+                    needs
+                })
+        }
+
+        fn restriction() -> impl Strategy<Value = Restriction> {
+            (
+                0u8..5,
+                0usize..45,
+                0..SHELTER_IDS.len() + 1,
+                0..CATEGORIES.len(),
+            )
+                .prop_map(|(kind, n, s, c)| {
+                    let shelter = SHELTER_IDS.get(s).copied().unwrap_or("nowhere").to_owned();
+                    match kind {
+                        0 => Restriction::Need(format!("n{n}")),
+                        1 => Restriction::ShelterCategory(shelter, CATEGORIES[c]),
+                        2 => Restriction::Shelter(shelter),
+                        3 => Restriction::Category(CATEGORIES[c]),
+                        _ => Restriction::None,
+                    }
+                })
+        }
+
+        fn donations() -> impl Strategy<Value = Vec<Donation>> {
+            prop::collection::vec(
+                (
+                    0u8..6,
+                    prop::sample::select(Currency::ALL),
+                    prop_oneof![
+                        6 => amount(),
+                        1 => Just(i64::MAX),
+                    ],
+                    restriction(),
+                    0u8..3,
+                ),
+                1..8,
+            )
+            .prop_map(|ds| {
+                ds.into_iter()
+                    .map(|(id, currency, unallocated, restriction, day)| Donation {
+                        id: format!("d{id}"),
+                        currency,
+                        unallocated,
+                        restriction,
+                        received_at: format!("2026-02-0{day}"),
+                    })
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            #[test]
+            fn allocate_gives_what_the_reference_gives(
+                needs in needs(),
+                rates in rates(),
+                donations in donations(),
+            ) {
+                let mut reversed = needs.clone();
+                reversed.reverse();
+                for d in &donations {
+                    let expected = ref_allocate(d, &needs, &rates);
+                    prop_assert_eq!(&allocate(d, &needs, &rates), &expected);
+                    prop_assert_eq!(&allocate(d, &reversed, &rates), &expected);
+                }
+            }
+
+            #[test]
+            fn allocate_many_gives_what_the_reference_gives(
+                needs in needs(),
+                rates in rates(),
+                donations in donations(),
+            ) {
+                let (mut fast, mut slow) = (needs.clone(), needs);
+                let got = allocate_many(&donations, &mut fast, &rates);
+                let expected = ref_allocate_many(&donations, &mut slow, &rates);
+                prop_assert_eq!(got, expected);
+                prop_assert_eq!(fast, slow);
+            }
+
+            #[test]
+            fn water_fill_gives_what_the_reference_gives(
+                remaining in prop_oneof![-5i128..0, 0i128..1_000, 0i128..1_000_000_000_000],
+                shelters in prop::collection::vec(
+                    (
+                        0usize..6,
+                        prop_oneof![-5i128..0, 0i128..1_000, 0i128..1_000_000_000_000],
+                        prop_oneof![-3i64..50, Just(MAX_WEIGHT + 1)],
+                    ),
+                    0..14,
+                ),
+            ) {
+                // Ids repeat: ties fall back to the order given, as the stable sorts did.
+                let claims: Vec<ShelterClaim> = shelters
+                    .iter()
+                    .map(|&(id, claim, weight)| ShelterClaim {
+                        shelter_id: SHELTER_IDS[id],
+                        claim,
+                        weight,
+                    })
+                    .collect();
+                prop_assert_eq!(water_fill(remaining, &claims), ref_water_fill(remaining, &claims));
+            }
+
+            #[test]
+            fn linear_water_fill_gives_what_the_sorted_one_gives(
+                // Small numbers make claim / w = λ exactly, and equal remainders, common.
+                remaining in prop_oneof![0i128..40, 0i128..1_000, 0i128..1_000_000_000_000],
+                shelters in prop::collection::vec(
+                    (
+                        prop_oneof![
+                            0i128..12,
+                            0i128..1_000,
+                            (0u32..40).prop_map(|k| 1i128 << k),
+                            0i128..1_000_000_000_000,
+                        ],
+                        prop_oneof![1i64..4, 1i64..50, 1i64..MAX_WEIGHT],
+                    ),
+                    0..40,
+                ),
+            ) {
+                let mut sorted = Filler::default();
+                for &(claim, weight) in &shelters {
+                    sorted.push(claim, weight);
+                }
+                let level = sorted.run(remaining, |a, b| a.cmp(&b));
+                // Every number of rounds before the sorted finish, including none.
+                for rounds in [0, 1, 2, 4, 64] {
+                    let mut linear = Filler::default();
+                    for &(claim, weight) in &shelters {
+                        linear.push(claim, weight);
+                    }
+                    let got = linear.run_distinct_rounds(remaining, |a, b| a.cmp(&b), rounds);
+                    prop_assert_eq!(got, level);
+                    prop_assert_eq!(&linear.shares, &sorted.shares);
+                }
+            }
+
+            #[test]
+            fn conversions_give_what_the_reference_gives(
+                amount in prop_oneof![any::<i64>(), -1_000i64..1_000, 0i64..10_000_000_000_000],
+                rate in rate(),
+            ) {
+                prop_assert_eq!(claim(amount, rate), ref_claim(amount, rate));
+                prop_assert_eq!(to_local(amount, rate), ref_to_local(amount, rate));
+            }
+        }
     }
 }
