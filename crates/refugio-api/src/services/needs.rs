@@ -357,16 +357,16 @@ pub fn refresh_loaded(
             let Some(item) = refugio_db::items::find(conn, &ctx.id, item_id)? else {
                 return Ok(());
             };
-            refresh_items(conn, &ctx, &[item], Some(item_id), Observed::Read)
+            refresh_items(conn, ctx, &[item], Some(item_id), Observed::Read)
         }
         "bill" => match need.bill_id.as_deref() {
             Some(bill_id) => match refugio_db::bills::find(conn, &ctx.id, bill_id)? {
-                Some(bill) => refresh_bill(conn, &ctx, &bill, None),
+                Some(bill) => refresh_bill(conn, ctx, &bill, None),
                 None => Ok(()),
             },
             None => Ok(()),
         },
-        _ => refresh_manual(conn, &ctx, need),
+        _ => refresh_manual(conn, ctx, need),
     }
 }
 
