@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod audit;
+mod auditors;
 mod bills;
 mod crash;
 mod donations;
