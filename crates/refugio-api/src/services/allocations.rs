@@ -228,22 +228,31 @@ fn allocate_one(
         })
         .collect();
     repo::insert_allocations(conn, &rows)?;
-    for allocation in &rows {
-        record(
-            conn,
-            None,
-            Some(&allocation.shelter_id),
-            "allocation.created",
-            ("allocation", &allocation.id),
+    let data: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|a| {
             json!({
-                "donation_id": allocation.donation_id,
-                "need_id": allocation.need_id,
-                "amount": money_json(allocation.amount, &allocation.currency),
-                "amount_local": money_json(allocation.amount_local, &allocation.local_currency),
-                "fx_rate": Rate::from_millionths(allocation.fx_rate).map(|r| r.as_decimal()),
-            }),
-        )?;
-    }
+                "donation_id": a.donation_id,
+                "need_id": a.need_id,
+                "amount": money_json(a.amount, &a.currency),
+                "amount_local": money_json(a.amount_local, &a.local_currency),
+                "fx_rate": Rate::from_millionths(a.fx_rate).map(|r| r.as_decimal()),
+            })
+        })
+        .collect();
+    let events: Vec<refugio_db::audit::NewEvent<'_>> = rows
+        .iter()
+        .zip(data)
+        .map(|(a, data)| refugio_db::audit::NewEvent {
+            actor_id: None,
+            shelter_id: Some(&a.shelter_id),
+            action: "allocation.created",
+            entity: "allocation",
+            entity_id: &a.id,
+            data,
+        })
+        .collect();
+    refugio_db::audit::append_many(conn, &events)?;
     repo::set_unallocated(conn, &fresh.id, remaining.unallocated, now)?;
     let before = waiting_total(conn)?;
     // Needs locked and loaded together; each shelter's context once.

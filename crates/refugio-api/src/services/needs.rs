@@ -335,6 +335,7 @@ fn balanced(
 
 /// Recomputes one need by id (after money was allocated to it or spent on it).
 pub fn refresh_need(conn: &mut DbConnection, need_id: &str) -> ApiResult<()> {
+    refugio_db::needs::lock(conn, need_id)?;
     let Some(need) = refugio_db::needs::by_id(conn, need_id)? else {
         return Ok(());
     };
@@ -342,7 +343,8 @@ pub fn refresh_need(conn: &mut DbConnection, need_id: &str) -> ApiResult<()> {
     refresh_loaded(conn, &ctx, &need)
 }
 
-/// Recomputes a need already loaded, with its shelter's context (final needs stay as they are).
+/// Recomputes a need the caller has row-locked and loaded since, with its shelter's context
+/// (final needs stay as they are).
 pub fn refresh_loaded(
     conn: &mut DbConnection,
     ctx: &ShelterContext,
@@ -366,7 +368,7 @@ pub fn refresh_loaded(
             },
             None => Ok(()),
         },
-        _ => refresh_manual(conn, ctx, need),
+        _ => refresh_manual_locked(conn, ctx, need),
     }
 }
 
@@ -471,12 +473,21 @@ pub fn refresh_bill_by_id(
 }
 
 fn refresh_manual(conn: &mut DbConnection, ctx: &ShelterContext, need: &NeedRow) -> ApiResult<()> {
-    let criticality = need.criticality.parse().unwrap_or(Criticality::Essential);
     refugio_db::needs::lock(conn, &need.id)?;
     // Re-read under the lock: an expense may have changed what was spent.
     let need = refugio_db::needs::by_id(conn, &need.id)?.ok_or(ApiError::NotFound)?;
+    refresh_manual_locked(conn, ctx, &need)
+}
+
+/// [`refresh_manual`] for a need the caller has locked and loaded since.
+fn refresh_manual_locked(
+    conn: &mut DbConnection,
+    ctx: &ShelterContext,
+    need: &NeedRow,
+) -> ApiResult<()> {
+    let criticality = need.criticality.parse().unwrap_or(Criticality::Essential);
     let allocated = allocations::unspent(conn, &need.id)?;
-    let e = balanced(conn, &need, allocated, 0, |allocated| {
+    let e = balanced(conn, need, allocated, 0, |allocated| {
         evaluate_manual(
             criticality,
             need.manual_amount.unwrap_or(0),
@@ -489,7 +500,7 @@ fn refresh_manual(conn: &mut DbConnection, ctx: &ShelterContext, need: &NeedRow)
     store(
         conn,
         ctx,
-        &need,
+        need,
         &e,
         &Subject {
             title: &need.title,
