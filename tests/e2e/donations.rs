@@ -721,6 +721,8 @@ fn fx_rates_are_validated_and_upserted(backend: Backend) {
             json!({"base": "USD", "quote": "MXN", "rate": "-17", "as_of": yesterday()}),
             json!({"base": "ABC", "quote": "MXN", "rate": "17", "as_of": yesterday()}),
             json!({"base": "USD", "quote": "MXN", "rate": "17", "as_of": "2999-01-01"}),
+            json!({"base": "USD", "quote": "MXN", "rate": "17", "as_of": "-5000-01-01"}),
+            json!({"base": "USD", "quote": "MXN", "rate": "17", "as_of": "+12026-01-01"}),
         ];
         for body in bad {
             let r = app

@@ -170,11 +170,14 @@ impl Fields {
         }
     }
 
-    /// A `YYYY-MM-DD` date.
+    /// A `YYYY-MM-DD` date with a four-digit year (a signed or five-digit year is no real date
+    /// here, and PostgreSQL would refuse some of them).
     pub fn date(&mut self, field: &str, input: &str) -> Option<chrono::NaiveDate> {
-        chrono::NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
-            .map_err(|_| self.add(field, FieldIssue::InvalidDate))
-            .ok()
+        let date = parse_date(input);
+        if date.is_none() {
+            self.add(field, FieldIssue::InvalidDate);
+        }
+        date
     }
 
     /// Free text (notes, descriptions): trimmed, at most `max` characters, no NUL; empty is none.
@@ -236,3 +239,11 @@ pub fn checked<T>(value: Option<T>) -> Result<T, ApiError> {
 pub const ROLES: &[&str] = &["admin", "auditor", "staff", "donor"];
 pub const MEMBERSHIP_ROLES: &[&str] = &["manager", "coordinator"];
 pub const LOCALES: &[&str] = &["es", "en"];
+
+/// `YYYY-MM-DD` with a year from 1000 to 9999, else `None`.
+pub fn parse_date(input: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    chrono::NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1000..=9999).contains(&d.year()))
+}

@@ -33,9 +33,9 @@ pub struct SpendingQuery {
 fn date(name: &str, value: Option<&str>) -> ApiResult<Option<NaiveDate>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        Some(v) => crate::validate::parse_date(v)
             .map(Some)
-            .map_err(|_| ApiError::BadQuery(format!("{name} must be a date, YYYY-MM-DD"))),
+            .ok_or_else(|| ApiError::BadQuery(format!("{name} must be a date, YYYY-MM-DD"))),
     }
 }
 
@@ -143,7 +143,8 @@ pub async fn spending(
 /// One donation's whole chain: the donation, each allocation with its need (donors read the
 /// public title), the expenses it paid with this donation's share, and the stock movements
 /// that name those expenses; for goods in kind, the receipts that name the donation. Who may
-/// see the donation may see its trace (its donor, admins, auditors); anyone else: `404`.
+/// see the donation may see its trace (its donor, admins, auditors, and for goods the receiving
+/// shelter's staff); anyone else: `404`.
 #[utoipa::path(tag = "donations", params(("did" = String, Path)),
     responses((status = 200, body = DonationTrace), (status = 404, body = crate::error::Problem)),
     security(("bearer" = [])))]
