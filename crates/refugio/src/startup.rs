@@ -44,8 +44,8 @@ impl Application {
         if args.refresh_ttl_hours < 1 {
             anyhow::bail!("REFUGIO_REFRESH_TTL_HOURS must be at least 1");
         }
-        if args.pledge_days < 1 {
-            anyhow::bail!("REFUGIO_PLEDGE_DAYS must be at least 1");
+        if !(1..=3650).contains(&args.pledge_days) {
+            anyhow::bail!("REFUGIO_PLEDGE_DAYS must be from 1 to 3650 days");
         }
         let pool = connect_and_migrate(&url)?;
         let settings = Settings {
