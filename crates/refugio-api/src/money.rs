@@ -20,6 +20,12 @@ impl From<Money> for MoneyJson {
     }
 }
 
+/// Money as people read it in emails and report details: `1725.00 MXN`.
+pub fn money_text(minor: i64, currency: &str) -> String {
+    let m = money_json(minor, currency);
+    format!("{} {}", m.amount, m.currency)
+}
+
 /// Minor units of `currency` (as stored) as the API's money object.
 pub fn money_json(minor: i64, currency: &str) -> MoneyJson {
     match currency.parse() {

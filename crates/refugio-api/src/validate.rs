@@ -148,6 +148,17 @@ impl Fields {
             .ok()
     }
 
+    /// A stock quantity above zero (goods pledged, received, bought), in thousandths.
+    pub fn positive_quantity(&mut self, field: &str, input: &serde_json::Number) -> Option<i64> {
+        match self.quantity(field, input) {
+            Some(q) if q <= 0 => {
+                self.add(field, FieldIssue::MustBePositive);
+                None
+            }
+            other => other,
+        }
+    }
+
     /// A per-person norm with at most 6 decimals, in millionths.
     pub fn norm(&mut self, field: &str, input: &serde_json::Number) -> Option<i64> {
         refugio_core::quantity::norm_from_json(input)

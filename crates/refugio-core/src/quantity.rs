@@ -19,6 +19,11 @@ impl Quantity {
         Quantity(units * 1000)
     }
 
+    /// Thousandths that may be absent, as a JSON number or null.
+    pub fn optional_json(thousandths: Option<i64>) -> serde_json::Value {
+        thousandths.map_or(serde_json::Value::Null, |q| Quantity(q).to_json())
+    }
+
     /// As a JSON number, exact (`174`, `3.125`).
     pub fn to_json(self) -> serde_json::Value {
         if self.0 % 1000 == 0 {

@@ -67,42 +67,33 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<DonationRow
         .optional()
 }
 
-/// One page of a donor's donations, newest first, strictly before `before` (pledged_at, id).
-pub fn page_for_donor(
-    conn: &mut DbConnection,
-    donor_id: &str,
-    before: Option<(NaiveDateTime, &str)>,
-    limit: i64,
-) -> QueryResult<Vec<DonationRow>> {
-    let mut q = donations::table
-        .filter(donations::donor_id.eq(donor_id))
-        .order((donations::pledged_at.desc(), donations::id.desc()))
-        .select(DonationRow::as_select())
-        .into_boxed();
-    if let Some((at, id)) = before {
-        q = q.filter(
-            donations::pledged_at.lt(at).or(donations::pledged_at
-                .eq(at)
-                .and(donations::id.lt(id.to_owned()))),
-        );
-    }
-    q.limit(limit).load(conn)
+/// Whose donations a page lists.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing<'a> {
+    /// One donor's own.
+    Donor(&'a str),
+    /// Those for one shelter (in kind, or money restricted to it).
+    Shelter(&'a str),
 }
 
-/// One page of the donations for a shelter, newest first, optionally of one kind and statuses.
-pub fn page_for_shelter(
+/// One page of donations, newest first, strictly before `before` (pledged_at, id); optionally
+/// of one kind and some statuses.
+pub fn page(
     conn: &mut DbConnection,
-    shelter_id: &str,
+    listing: Listing<'_>,
     kind: Option<&str>,
     statuses: Option<&[String]>,
     before: Option<(NaiveDateTime, &str)>,
     limit: i64,
 ) -> QueryResult<Vec<DonationRow>> {
     let mut q = donations::table
-        .filter(donations::shelter_id.eq(shelter_id))
         .order((donations::pledged_at.desc(), donations::id.desc()))
         .select(DonationRow::as_select())
         .into_boxed();
+    q = match listing {
+        Listing::Donor(id) => q.filter(donations::donor_id.eq(id.to_owned())),
+        Listing::Shelter(id) => q.filter(donations::shelter_id.eq(id.to_owned())),
+    };
     if let Some(kind) = kind {
         q = q.filter(donations::kind.eq(kind.to_owned()));
     }

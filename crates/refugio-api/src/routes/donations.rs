@@ -19,7 +19,7 @@ use actix_web::{get, post, web, HttpResponse};
 use chrono::NaiveDateTime;
 use refugio_core::engine::needs::NeedCategory;
 use refugio_core::{Money, Role};
-use refugio_db::donations::DonationRow;
+use refugio_db::donations::{DonationRow, Listing};
 use serde::Deserialize;
 
 const NOTE_MAX: usize = 1000;
@@ -165,13 +165,7 @@ fn parse_pledge(b: DonationRequest) -> ApiResult<Pledge> {
                 }
             };
             let quantity = match &b.quantity {
-                Some(q) => match f.quantity("quantity", q) {
-                    Some(q) if q <= 0 => {
-                        f.add("quantity", FieldIssue::MustBePositive);
-                        None
-                    }
-                    other => other,
-                },
+                Some(q) => f.positive_quantity("quantity", q),
                 None => {
                     f.add("quantity", FieldIssue::Required);
                     None
@@ -310,13 +304,7 @@ pub async fn receive(
         .await
     } else {
         let quantity = match &b.quantity {
-            Some(q) => match f.quantity("quantity", q) {
-                Some(q) if q <= 0 => {
-                    f.add("quantity", FieldIssue::MustBePositive);
-                    None
-                }
-                other => other.map(Some),
-            },
+            Some(q) => f.positive_quantity("quantity", q).map(Some),
             None => Some(None),
         };
         if b.received_on.is_some() {
@@ -412,9 +400,11 @@ pub async fn mine(
     let limit = page.limit()?;
     let before = before(&page)?;
     let page = db::read(&state, move |c| {
-        let rows = refugio_db::donations::page_for_donor(
+        let rows = refugio_db::donations::page(
             c,
-            &caller.user_id,
+            Listing::Donor(&caller.user_id),
+            None,
+            None,
             before.as_ref().map(|(t, id)| (*t, id.as_str())),
             limit + 1,
         )?;
@@ -468,9 +458,9 @@ pub async fn of_shelter(
     let before = before(&page)?;
     let sid = scope.shelter_id.clone();
     let page = db::read(&state, move |c| {
-        let rows = refugio_db::donations::page_for_shelter(
+        let rows = refugio_db::donations::page(
             c,
-            &sid,
+            Listing::Shelter(&sid),
             kind.as_deref(),
             statuses.as_deref(),
             before.as_ref().map(|(t, id)| (*t, id.as_str())),

@@ -86,16 +86,10 @@ pub async fn create(
     if b.need_id.is_some() && b.bill_id.is_some() {
         f.add("bill_id", FieldIssue::Invalid);
     }
-    let quantity = match &b.quantity {
-        Some(q) => match f.quantity("quantity", q) {
-            Some(q) if q <= 0 => {
-                f.add("quantity", FieldIssue::MustBePositive);
-                None
-            }
-            other => other,
-        },
-        None => None,
-    };
+    let quantity = b
+        .quantity
+        .as_ref()
+        .and_then(|q| f.positive_quantity("quantity", q));
     let receipt_ref = f.note("receipt_ref", b.receipt_ref.as_deref(), RECEIPT_REF_MAX);
     f.finish()?;
     let new = NewExpense {

@@ -111,9 +111,7 @@ pub fn view(
             days_left: n.days_left.map(|d| d as f64 / 1000.0),
             drivers,
         },
-        quantity: n
-            .quantity
-            .map_or(serde_json::Value::Null, |q| Quantity(q).to_json()),
+        quantity: Quantity::optional_json(n.quantity),
         amount_needed: money(n.amount_needed),
         amount_covered: money(n.amount_covered),
         amount_open: money(n.amount_open),

@@ -20,7 +20,7 @@ use refugio_core::money::Currency;
 use refugio_core::Locale;
 use refugio_db::donations::{self as repo, AllocationRow, DonationRow};
 use refugio_db::needs::{FundableFilter, NeedRow};
-use refugio_db::{DbConnection, DbError};
+use refugio_db::DbConnection;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 
@@ -87,11 +87,14 @@ pub fn settle(conn: &mut DbConnection, wait: Wait, scope: Option<&str>) -> ApiRe
         return Ok(());
     }
     for _ in 0..MAX_ROUNDS {
-        let mut waiting: Vec<DonationRow> =
-            repo::waiting(conn)?.into_iter().filter(in_scope).collect();
-        waiting.sort_by(|a, b| donation_order(&as_donation(a), &as_donation(b)));
+        let mut waiting: Vec<(Donation, DonationRow)> = repo::waiting(conn)?
+            .into_iter()
+            .filter(in_scope)
+            .map(|d| (as_donation(&d), d))
+            .collect();
+        waiting.sort_by(|a, b| donation_order(&a.0, &b.0));
         let mut released = false;
-        for d in &waiting {
+        for (_, d) in &waiting {
             released |= allocate_one(conn, d, scope)?;
         }
         if !released {
@@ -191,10 +194,9 @@ fn allocate_one(
         }
         let result = allocate(&remaining, &needs, &lookup);
         remaining.unallocated = result.unallocated;
-        for n in &needs {
-            if result.slices.iter().any(|s| s.need_id == n.id) {
-                currency_of.insert(n.id.clone(), n.currency);
-            }
+        let paid: BTreeSet<&str> = result.slices.iter().map(|s| s.need_id.as_str()).collect();
+        for n in needs.iter().filter(|n| paid.contains(n.id.as_str())) {
+            currency_of.insert(n.id.clone(), n.currency);
         }
         slices.extend(result.slices);
     }
@@ -408,17 +410,16 @@ pub fn shelter_name(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<Stri
 
 /// Tells the donors whose money a need holds (or held) that it is fulfilled.
 pub fn tell_fulfilled(conn: &mut DbConnection, need: &NeedRow) -> ApiResult<()> {
-    let donors: BTreeSet<String> = repo::allocations_of_need_all(conn, &need.id)?
+    let donations: BTreeSet<String> = repo::allocations_of_need_all(conn, &need.id)?
         .into_iter()
         .map(|a| a.donation_id)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .map(|id| repo::find(conn, &id))
-        .collect::<Result<Vec<_>, DbError>>()?
-        .into_iter()
-        .flatten()
-        .map(|d| d.donor_id)
         .collect();
+    let mut donors = BTreeSet::new();
+    for id in donations {
+        if let Some(d) = repo::find(conn, &id)? {
+            donors.insert(d.donor_id);
+        }
+    }
     let shelter = shelter_name(conn, &need.shelter_id)?;
     for donor in donors {
         if let Some((email, locale)) = donor_address(conn, &donor)? {

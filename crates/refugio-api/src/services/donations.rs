@@ -5,7 +5,7 @@ use crate::audit_log::record;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Conflict};
 use crate::i18n::FieldIssue;
-use crate::money::{money_json, MoneyJson};
+use crate::money::{money_json, money_text, MoneyJson};
 use crate::services::allocations::{self, Wait};
 use crate::services::stock::{record_movement, NewMovement};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -115,7 +115,7 @@ pub struct DonationView {
     pub spent: Vec<SpentView>,
 }
 
-fn allocation_view(a: AllocationRow) -> AllocationView {
+pub fn allocation_view(a: AllocationRow) -> AllocationView {
     AllocationView {
         amount: money_json(a.amount, &a.currency),
         amount_local: money_json(a.amount_local, &a.local_currency),
@@ -129,10 +129,6 @@ fn allocation_view(a: AllocationRow) -> AllocationView {
         need_id: a.need_id,
         shelter_id: a.shelter_id,
     }
-}
-
-fn quantity_json(q: Option<i64>) -> serde_json::Value {
-    q.map_or(serde_json::Value::Null, |q| Quantity(q).to_json())
 }
 
 /// The full view: the row, its allocations and what they paid for.
@@ -164,8 +160,8 @@ pub fn view(conn: &mut DbConnection, d: DonationRow) -> ApiResult<DonationView> 
     Ok(DonationView {
         amount: d.amount.map(|a| money_json(a, &currency)),
         unallocated: d.unallocated.map(|a| money_json(a, &currency)),
-        quantity: quantity_json(d.quantity),
-        received_quantity: quantity_json(d.received_quantity),
+        quantity: Quantity::optional_json(d.quantity),
+        received_quantity: Quantity::optional_json(d.received_quantity),
         pledged_at: d.pledged_at.and_utc(),
         expires_at: d.expires_at.map(|t| t.and_utc()),
         received_at: d.received_at.map(|t| t.and_utc()),
@@ -367,14 +363,9 @@ pub fn pledge_goods(
         ("donation", &row.id),
         json!({"kind": "in_kind", "need_id": need.id, "item_id": item_id, "quantity": new.quantity}),
     )?;
-    goods_changed(conn, &need.shelter_id, &item_id)?;
+    // Pledged goods count as covered: the need moves, and money it no longer lacks is released.
+    crate::services::needs::refresh_item_by_id(conn, &need.shelter_id, &item_id, None)?;
     view(conn, row)
-}
-
-/// Pledged goods count as covered: the item's need moves, and money it no longer lacks is
-/// released and may go elsewhere (the refresh settles it).
-fn goods_changed(conn: &mut DbConnection, shelter_id: &str, item_id: &str) -> ApiResult<()> {
-    crate::services::needs::refresh_item_by_id(conn, shelter_id, item_id, None)
 }
 
 /// Confirms money arrived (admins) and allocates it. Money pledged to a need that ended
@@ -420,10 +411,7 @@ fn send_receipt(conn: &mut DbConnection, d: &DonationRow) -> ApiResult<()> {
         return Ok(());
     };
     let currency = d.currency.clone().unwrap_or_default();
-    let text = |minor: i64| {
-        let m = money_json(minor, &currency);
-        format!("{} {}", m.amount, m.currency)
-    };
+    let text = |minor: i64| money_text(minor, &currency);
     let allocations = repo::allocations_of_donation(conn, &d.id)?;
     let ids: Vec<String> = allocations.iter().map(|a| a.need_id.clone()).collect();
     let needs: std::collections::HashMap<String, NeedRow> = refugio_db::needs::by_ids(conn, &ids)?
@@ -564,7 +552,7 @@ fn close(
         json!({"kind": d.kind, "status": status}),
     )?;
     if let (Some(shelter_id), Some(item_id)) = (shelter, d.item_id.as_deref()) {
-        goods_changed(conn, shelter_id, item_id)?;
+        crate::services::needs::refresh_item_by_id(conn, shelter_id, item_id, None)?;
     }
     Ok(())
 }

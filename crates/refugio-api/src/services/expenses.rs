@@ -5,7 +5,7 @@
 use crate::audit_log::record;
 use crate::error::{ApiError, ApiResult, Conflict};
 use crate::i18n::FieldIssue;
-use crate::money::{money_json, MoneyJson};
+use crate::money::{money_json, money_text, MoneyJson};
 use crate::services::allocations::{self, Wait};
 use crate::services::stock::{record_movement, NewMovement, ShelterContext};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -87,9 +87,7 @@ fn view(e: ExpenseRow, funding: Vec<FundingRow>) -> ExpenseView {
                 allocation_id: f.allocation_id,
             })
             .collect(),
-        quantity: e
-            .quantity
-            .map_or(serde_json::Value::Null, |q| Quantity(q).to_json()),
+        quantity: Quantity::optional_json(e.quantity),
         received_quantity: if item {
             Quantity(e.received_quantity).to_json()
         } else {
@@ -403,11 +401,10 @@ fn tell_donors(
         let Some((email, locale)) = allocations::donor_address(conn, &d.donor_id)? else {
             continue;
         };
-        let m = money_json(amount, &expense.currency);
         let message = refugio_mail::Message::NeedSpent {
             shelter_name: shelter_name.to_owned(),
             need_title: crate::services::needs::public_title(conn, need, locale)?,
-            amount: format!("{} {}", m.amount, m.currency),
+            amount: money_text(amount, &expense.currency),
             spent_on: expense.spent_on,
         };
         refugio_mail::enqueue(conn, &email, locale, &message)?;

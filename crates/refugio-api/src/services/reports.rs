@@ -7,7 +7,7 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::money::{money_json, MoneyJson};
+use crate::money::{money_json, money_text, MoneyJson};
 use crate::routes::needs::CATEGORIES;
 use crate::services::donations::{self, AllocationView, DonationView};
 use crate::services::stock::local_date;
@@ -344,11 +344,6 @@ impl ByCurrency {
     }
 }
 
-fn text(minor: i64, currency: &str) -> String {
-    let m = money_json(minor, currency);
-    format!("{} {}", m.amount, m.currency)
-}
-
 /// The period asked for, or by default the current month to date: "today" is the shelter's
 /// local date (with no shelter named, the latest local date of any shelter, so that no
 /// shelter's today is left out).
@@ -480,8 +475,8 @@ fn flags(
             &a.id,
             format!(
                 "Allocation of {} made on {made} ({days} days ago) still has {} unspent",
-                text(a.amount_local, &a.local_currency),
-                text(a.amount_local - a.spent, &a.local_currency),
+                money_text(a.amount_local, &a.local_currency),
+                money_text(a.amount_local - a.spent, &a.local_currency),
             ),
         ));
     }
@@ -496,9 +491,9 @@ fn flags(
                 &e.id,
                 format!(
                     "Expense of {} spent on {}, {} of it paid from donations, has no receipt reference",
-                    text(e.amount, &e.currency),
+                    money_text(e.amount, &e.currency),
                     e.spent_on,
-                    text(*from_donations, &e.currency),
+                    money_text(*from_donations, &e.currency),
                 ),
             ));
         }
@@ -551,9 +546,9 @@ fn flags(
                 &b.id,
                 format!(
                     "Bill of {} due on {} is {days} days overdue with {} unpaid",
-                    text(b.amount, &b.currency),
+                    money_text(b.amount, &b.currency),
                     b.due_on,
-                    text(b.amount - b.paid, &b.currency),
+                    money_text(b.amount - b.paid, &b.currency),
                 ),
             ));
         }
@@ -633,7 +628,7 @@ fn missing_rates(
                     format!(
                         "Donation received on {on} has {} unallocated: no {currency} → {quote} \
                          rate in force on that date for the open needs of {}",
-                        text(d.unallocated.unwrap_or(0), currency),
+                        money_text(d.unallocated.unwrap_or(0), currency),
                         names.get(shelter_id).copied().unwrap_or(shelter_id),
                     ),
                 ),
@@ -759,22 +754,6 @@ fn trace_movement(m: MovementRow) -> TraceMovement {
     }
 }
 
-fn allocation_view(a: AllocationRow) -> AllocationView {
-    AllocationView {
-        amount: money_json(a.amount, &a.currency),
-        amount_local: money_json(a.amount_local, &a.local_currency),
-        fx_rate: Rate::from_millionths(a.fx_rate)
-            .map(|r| r.as_decimal())
-            .unwrap_or_default(),
-        released: money_json(a.released, &a.currency),
-        spent: money_json(a.spent, &a.local_currency),
-        created_at: a.created_at.and_utc(),
-        id: a.id,
-        need_id: a.need_id,
-        shelter_id: a.shelter_id,
-    }
-}
-
 /// The whole chain of a donation the caller may see (else `404`, as `GET /donations/{did}`).
 /// Donors read needs' public titles; everyone else also sees a bill's payee, as on the board.
 pub fn trace(
@@ -843,7 +822,7 @@ pub fn trace(
             })
             .collect();
         allocations.push(TraceAllocation {
-            allocation: allocation_view(a),
+            allocation: donations::allocation_view(a),
             need: TraceNeed {
                 id: need.id,
                 shelter_id: need.shelter_id,
