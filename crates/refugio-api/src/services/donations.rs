@@ -494,7 +494,7 @@ pub fn receive_goods(
             expense_id: None,
         },
     )?;
-    allocations::settle(conn, Wait::Skip, None)?;
+    // The receipt's recompute settles any money the need no longer lacks.
     let d = repo::find(conn, &d.id)?.ok_or(ApiError::NotFound)?;
     view(conn, d)
 }

@@ -340,13 +340,14 @@ pub fn create(
         Link::Manual(need) => {
             refugio_db::needs::add_spent(conn, &need.id, row.amount)?;
             crate::services::needs::refresh_need(conn, &need.id)?;
+            // Bill and item recomputes settle waiting money themselves; this one does not.
+            allocations::settle(conn, Wait::Skip, Some(sid))?;
         }
         Link::None => {}
     }
     if let Some(need) = &need {
         tell_donors(conn, need, &funding, &row, &ctx.name)?;
     }
-    allocations::settle(conn, Wait::Skip, Some(sid))?;
     Ok(view(row, funding))
 }
 
