@@ -202,12 +202,47 @@ pub fn append_many(conn: &mut DbConnection, events: &[NewEvent<'_>]) -> QueryRes
             }
         }
     }
-    for (chain, (seq, hash)) in state {
-        diesel::update(audit_heads::table.find(&chain))
-            .set((audit_heads::seq.eq(seq), audit_heads::hash.eq(&hash)))
-            .execute(conn)?;
+    move_heads(conn, state)
+}
+
+/// Moves chain heads (already locked) to their new `(seq, hash)`: one upsert on PostgreSQL.
+fn move_heads(
+    conn: &mut DbConnection,
+    heads: std::collections::HashMap<String, (i64, String)>,
+) -> QueryResult<()> {
+    match conn {
+        DbConnection::Pg(pg) => {
+            use diesel::upsert::excluded;
+            let rows: Vec<_> = heads
+                .into_iter()
+                .map(|(chain, (seq, hash))| {
+                    (
+                        audit_heads::chain.eq(chain),
+                        audit_heads::seq.eq(seq),
+                        audit_heads::hash.eq(hash),
+                    )
+                })
+                .collect();
+            diesel::insert_into(audit_heads::table)
+                .values(rows)
+                .on_conflict(audit_heads::chain)
+                .do_update()
+                .set((
+                    audit_heads::seq.eq(excluded(audit_heads::seq)),
+                    audit_heads::hash.eq(excluded(audit_heads::hash)),
+                ))
+                .execute(pg)
+                .map(drop)
+        }
+        _ => {
+            for (chain, (seq, hash)) in heads {
+                diesel::update(audit_heads::table.find(&chain))
+                    .set((audit_heads::seq.eq(seq), audit_heads::hash.eq(&hash)))
+                    .execute(conn)?;
+            }
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 /// Every chain name, platform first then shelters by id.

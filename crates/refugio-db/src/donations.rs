@@ -294,6 +294,28 @@ pub fn allocations_of_need(
         .load(conn)
 }
 
+/// Money allocated and not yet spent (`A`) of each of these needs, in their currencies; needs
+/// without any are absent.
+pub fn unspent_by_need(
+    conn: &mut DbConnection,
+    need_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, i64>> {
+    let rows: Vec<(String, i64, i64)> = allocations::table
+        .filter(allocations::need_id.eq_any(need_ids))
+        .filter(allocations::amount_local.gt(0))
+        .select((
+            allocations::need_id,
+            allocations::amount_local,
+            allocations::spent,
+        ))
+        .load(conn)?;
+    let mut unspent = std::collections::HashMap::new();
+    for (need_id, amount_local, spent) in rows {
+        *unspent.entry(need_id).or_insert(0) += amount_local - spent;
+    }
+    Ok(unspent)
+}
+
 /// Sets an allocation's amounts after a release.
 pub fn set_allocation_amounts(
     conn: &mut DbConnection,

@@ -83,6 +83,96 @@ pub fn update_figures(
         .execute(conn)
 }
 
+/// Stores new figures for many needs at once: on PostgreSQL one upsert statement (the rows
+/// exist, so it only updates them), elsewhere one update each. `rows` carry the figures.
+pub fn update_figures_many(conn: &mut DbConnection, rows: &[NeedRow]) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    match conn {
+        DbConnection::Pg(pg) if !rows.is_empty() => diesel::insert_into(needs::table)
+            .values(rows)
+            .on_conflict(needs::id)
+            .do_update()
+            .set((
+                needs::title.eq(excluded(needs::title)),
+                needs::unit.eq(excluded(needs::unit)),
+                needs::category.eq(excluded(needs::category)),
+                needs::criticality.eq(excluded(needs::criticality)),
+                needs::quantity.eq(excluded(needs::quantity)),
+                needs::amount_needed.eq(excluded(needs::amount_needed)),
+                needs::amount_covered.eq(excluded(needs::amount_covered)),
+                needs::amount_open.eq(excluded(needs::amount_open)),
+                needs::status.eq(excluded(needs::status)),
+                needs::score.eq(excluded(needs::score)),
+                needs::band.eq(excluded(needs::band)),
+                needs::band_rank.eq(excluded(needs::band_rank)),
+                needs::days_left.eq(excluded(needs::days_left)),
+                needs::drivers.eq(excluded(needs::drivers)),
+                needs::alerted.eq(excluded(needs::alerted)),
+                (
+                    needs::updated_at.eq(excluded(needs::updated_at)),
+                    needs::computed_at.eq(excluded(needs::computed_at)),
+                    needs::closed_at.eq(excluded(needs::closed_at)),
+                ),
+            ))
+            .execute(pg)
+            .map(drop),
+        _ => rows
+            .iter()
+            .try_for_each(|row| update_figures(conn, &row.id, &NeedFigures::of(row)).map(drop)),
+    }
+}
+
+impl NeedFigures {
+    /// The recomputed figures a row carries.
+    pub fn of(row: &NeedRow) -> NeedFigures {
+        NeedFigures {
+            title: row.title.clone(),
+            unit: row.unit.clone(),
+            category: row.category.clone(),
+            criticality: row.criticality.clone(),
+            quantity: row.quantity,
+            amount_needed: row.amount_needed,
+            amount_covered: row.amount_covered,
+            amount_open: row.amount_open,
+            status: row.status.clone(),
+            score: row.score,
+            band: row.band.clone(),
+            band_rank: row.band_rank,
+            days_left: row.days_left,
+            drivers: row.drivers.clone(),
+            alerted: row.alerted,
+            updated_at: row.updated_at,
+            computed_at: row.computed_at,
+            closed_at: row.closed_at,
+        }
+    }
+
+    /// The row with these figures in place of its own.
+    pub fn apply(self, row: &NeedRow) -> NeedRow {
+        NeedRow {
+            title: self.title,
+            unit: self.unit,
+            category: self.category,
+            criticality: self.criticality,
+            quantity: self.quantity,
+            amount_needed: self.amount_needed,
+            amount_covered: self.amount_covered,
+            amount_open: self.amount_open,
+            status: self.status,
+            score: self.score,
+            band: self.band,
+            band_rank: self.band_rank,
+            days_left: self.days_left,
+            drivers: self.drivers,
+            alerted: self.alerted,
+            updated_at: self.updated_at,
+            computed_at: self.computed_at,
+            closed_at: self.closed_at,
+            ..row.clone()
+        }
+    }
+}
+
 /// A need of this shelter.
 pub fn find(conn: &mut DbConnection, shelter_id: &str, id: &str) -> QueryResult<Option<NeedRow>> {
     needs::table

@@ -37,6 +37,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ShelterRow>
         .optional()
 }
 
+/// Several shelters by id, in no particular order.
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<ShelterRow>> {
+    shelters::table
+        .filter(shelters::id.eq_any(ids))
+        .select(ShelterRow::as_select())
+        .load(conn)
+}
+
 pub fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(shelters::table.find(id))).get_result(conn)
 }

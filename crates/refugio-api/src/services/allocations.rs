@@ -9,7 +9,6 @@
 use crate::audit_log::record;
 use crate::error::{ApiError, ApiResult};
 use crate::money::money_json;
-use crate::services::stock::ShelterContext;
 use chrono::NaiveDateTime;
 use refugio_core::engine::allocation::{
     allocate, donation_order, release, Donation, OpenNeed, Rate, Restriction,
@@ -257,15 +256,8 @@ fn allocate_one(
     refugio_db::audit::append_many(conn, &events)?;
     repo::set_unallocated(conn, &fresh.id, remaining.unallocated, now)?;
     let before = waiting_total(conn)?;
-    // Needs locked and loaded together; each shelter's context once.
-    let mut contexts: HashMap<String, ShelterContext> = HashMap::new();
-    for need in refugio_db::needs::by_ids(conn, &need_ids)? {
-        if !contexts.contains_key(&need.shelter_id) {
-            let ctx = ShelterContext::load(conn, &need.shelter_id)?;
-            contexts.insert(need.shelter_id.clone(), ctx);
-        }
-        crate::services::needs::refresh_loaded(conn, &contexts[&need.shelter_id], &need)?;
-    }
+    let paid = refugio_db::needs::by_ids(conn, &need_ids)?;
+    crate::services::needs::refresh_paid(conn, &paid)?;
     Ok(waiting_total(conn)? > before)
 }
 

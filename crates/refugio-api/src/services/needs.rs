@@ -485,9 +485,20 @@ fn refresh_manual_locked(
     ctx: &ShelterContext,
     need: &NeedRow,
 ) -> ApiResult<()> {
-    let criticality = need.criticality.parse().unwrap_or(Criticality::Essential);
     let allocated = allocations::unspent(conn, &need.id)?;
-    let e = balanced(conn, need, allocated, 0, |allocated| {
+    let e = manual_evaluation(conn, ctx, need, allocated)?;
+    store(conn, ctx, need, &e, &manual_subject(need))
+}
+
+/// A manual need's evaluation with `allocated` unspent money, releasing what it no longer lacks.
+fn manual_evaluation(
+    conn: &mut DbConnection,
+    ctx: &ShelterContext,
+    need: &NeedRow,
+    allocated: i64,
+) -> ApiResult<Evaluation> {
+    let criticality = need.criticality.parse().unwrap_or(Criticality::Essential);
+    balanced(conn, need, allocated, 0, |allocated| {
         evaluate_manual(
             criticality,
             need.manual_amount.unwrap_or(0),
@@ -496,18 +507,50 @@ fn refresh_manual_locked(
             need.needed_by,
             ctx.today,
         )
-    })?;
-    store(
-        conn,
-        ctx,
-        need,
-        &e,
-        &Subject {
-            title: &need.title,
-            unit: None,
-            category: &need.category,
-        },
-    )
+    })
+}
+
+fn manual_subject(need: &NeedRow) -> Subject<'_> {
+    Subject {
+        title: &need.title,
+        unit: None,
+        category: &need.category,
+    }
+}
+
+/// Recomputes the needs an allocator run just paid, which the caller has locked and loaded.
+/// One run can pay a hundred needs in as many shelters, so the shelters and the allocations of
+/// manual needs are read in one query each and their figures stored together; a need that
+/// turns final (and so writes its own events) and other kinds go one by one.
+pub fn refresh_paid(conn: &mut DbConnection, needs: &[NeedRow]) -> ApiResult<()> {
+    let mut shelter_ids: Vec<String> = needs.iter().map(|n| n.shelter_id.clone()).collect();
+    shelter_ids.sort();
+    shelter_ids.dedup();
+    let contexts = ShelterContext::load_many(conn, &shelter_ids)?;
+    let batched = |n: &NeedRow| n.kind == NeedKind::Manual.as_str() && !is_final(&n.status);
+    let manual_ids: Vec<String> = needs
+        .iter()
+        .filter(|n| batched(n))
+        .map(|n| n.id.clone())
+        .collect();
+    let unspent = refugio_db::donations::unspent_by_need(conn, &manual_ids)?;
+    let mut figures_of = Vec::with_capacity(manual_ids.len());
+    for need in needs {
+        let ctx = contexts.get(&need.shelter_id).ok_or(ApiError::NotFound)?;
+        if !batched(need) {
+            refresh_loaded(conn, ctx, need)?;
+            continue;
+        }
+        let allocated = unspent.get(&need.id).copied().unwrap_or(0);
+        let e = manual_evaluation(conn, ctx, need, allocated)?;
+        if e.status.is_final() {
+            store(conn, ctx, need, &e, &manual_subject(need))?;
+        } else {
+            figures_of
+                .push(figures(&e, &need.title, None, &need.category, false, ctx.now).apply(need));
+        }
+    }
+    Ok(refugio_db::needs::update_figures_many(conn, &figures_of)?)
 }
 
 /// Recomputes every need of a shelter: its items (which may open needs), bills and manual needs.

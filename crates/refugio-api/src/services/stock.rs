@@ -8,6 +8,7 @@ use refugio_core::engine::demand::{self, DatedMovement, ItemParams, Levels};
 use refugio_core::inventory::{Basis, MovementKind};
 use refugio_core::Quantity;
 use refugio_db::items::ItemRow;
+use refugio_db::shelters::ShelterRow;
 use refugio_db::stock::MovementRow;
 use refugio_db::DbConnection;
 use serde::Serialize;
@@ -152,8 +153,23 @@ pub struct ShelterContext {
 impl ShelterContext {
     pub fn load(conn: &mut DbConnection, shelter_id: &str) -> ApiResult<ShelterContext> {
         let shelter = refugio_db::shelters::find(conn, shelter_id)?.ok_or(ApiError::NotFound)?;
-        let tz: chrono_tz::Tz = shelter.timezone.parse().map_err(ApiError::internal)?;
+        ShelterContext::of(shelter, refugio_db::now())
+    }
+
+    /// The contexts of several shelters, read in one query, by shelter id.
+    pub fn load_many(
+        conn: &mut DbConnection,
+        shelter_ids: &[String],
+    ) -> ApiResult<HashMap<String, ShelterContext>> {
         let now = refugio_db::now();
+        refugio_db::shelters::find_many(conn, shelter_ids)?
+            .into_iter()
+            .map(|s| Ok((s.id.clone(), ShelterContext::of(s, now)?)))
+            .collect()
+    }
+
+    fn of(shelter: ShelterRow, now: NaiveDateTime) -> ApiResult<ShelterContext> {
+        let tz: chrono_tz::Tz = shelter.timezone.parse().map_err(ApiError::internal)?;
         Ok(ShelterContext {
             today: local_date(&tz, now),
             id: shelter.id,
