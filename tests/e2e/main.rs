@@ -5,9 +5,11 @@ mod support;
 
 mod accounts;
 mod audit;
+mod audit_export;
 mod auditors;
 mod bills;
 mod crash;
+mod demo;
 mod donations;
 mod errors;
 mod expenses;

@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
         users::me, users::create_user, users::deactivate_user,
         shelters::create, shelters::list, shelters::get_one, shelters::update,
         members::invite, members::accept, members::list, members::remove,
-        audit::events, audit::verify,
+        audit::events, audit::verify, audit::export,
         items::create, items::list, items::update,
         stock::record, stock::view, stock::movements,
         occupancy::record, occupancy::show,

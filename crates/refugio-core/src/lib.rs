@@ -4,6 +4,7 @@
 //! today's date and the data, so every rule here is deterministic and testable alone.
 
 pub mod audit;
+pub mod audit_export;
 pub mod canonical_json;
 pub mod decimal;
 pub mod email;

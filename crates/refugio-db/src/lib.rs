@@ -3,6 +3,8 @@
 //! the transaction; they never open one of their own.
 
 pub mod audit;
+pub mod audit_anchors;
+pub mod audit_export;
 pub mod bills;
 pub mod connection;
 pub mod donations;

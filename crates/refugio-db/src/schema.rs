@@ -142,6 +142,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_anchors (day) {
+        day -> Date,
+        sent_at -> Timestamp,
+        recipients -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_anchor_heads (day, chain) {
+        day -> Date,
+        chain -> Text,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Text,
         to_email -> Text,
@@ -365,6 +382,7 @@ diesel::joinable!(expense_funding -> expenses (expense_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(audit_anchor_heads -> audit_anchors (day));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -379,6 +397,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     audit_heads,
     audit_events,
+    audit_anchors,
+    audit_anchor_heads,
     outbox,
     items,
     stock_movements,

@@ -4,6 +4,7 @@
 //! name and its rendering.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use refugio_core::audit_export::Checkpoint;
 use refugio_core::{Locale, MembershipRole};
 
 /// An email to send, with the data it needs.
@@ -83,6 +84,14 @@ pub enum Message {
         /// The pledged quantity, formatted with its unit ("40 kg").
         quantity: String,
     },
+    /// The day's audit chain heads, for an auditor to keep: each a `<chain> <seq> <hash>` line
+    /// that `refugio audit verify --checkpoints` reads straight from the saved email.
+    AuditCheckpoints {
+        /// The UTC day anchored.
+        day: NaiveDate,
+        /// Every chain's head that has events, platform first.
+        heads: Vec<Checkpoint>,
+    },
 }
 
 /// One allocation of a donation, for `Message::DonationReceived`.
@@ -117,6 +126,7 @@ impl Message {
             Message::NeedFulfilled { .. } => "need_fulfilled",
             Message::RestrictionWidened { .. } => "restriction_widened",
             Message::PledgeExpired { .. } => "pledge_expired",
+            Message::AuditCheckpoints { .. } => "audit_checkpoints",
         }
     }
 
@@ -163,6 +173,7 @@ impl Message {
                 need_title,
                 quantity,
             } => pledge_expired(locale, shelter_name, need_title, quantity),
+            Message::AuditCheckpoints { day, heads } => audit_checkpoints(locale, *day, heads),
         };
         Rendered {
             subject: one_line(&subject),
@@ -419,6 +430,64 @@ fn pledge_expired(locale: Locale, shelter: &str, title: &str, quantity: &str) ->
                  — Refugio\n"
             ),
         ),
+    }
+}
+
+fn audit_checkpoints(locale: Locale, day: NaiveDate, heads: &[Checkpoint]) -> (String, String) {
+    let day = day.format("%Y-%m-%d");
+    // One checkpoint per line, unindented, exactly as `refugio audit verify` reads them.
+    let lines: String = heads.iter().map(|h| format!("{h}\n")).collect();
+    match locale {
+        Locale::Es => {
+            let lines = if heads.is_empty() {
+                "(Aún no hay eventos en ninguna cadena.)\n".to_owned()
+            } else {
+                lines
+            };
+            (
+                format!("Puntos de control de auditoría del {day}"),
+                format!(
+                    "Hola:\n\
+                     \n\
+                     Estas son las cabezas de las cadenas de auditoría de Refugio el {day} (UTC): \
+                     una línea por cadena, con su nombre (platform o el id de un albergue), su \
+                     último número de secuencia y el hash de ese evento.\n\
+                     \n\
+                     {lines}\
+                     \n\
+                     Guarde este correo tal cual y, para comprobar que una exportación posterior \
+                     del registro de auditoría extiende estas cabezas sin reescribir la historia, \
+                     ejecute: refugio audit verify --file EXPORTACION --checkpoints ESTE-CORREO\n\
+                     \n\
+                     — Refugio\n"
+                ),
+            )
+        }
+        Locale::En => {
+            let lines = if heads.is_empty() {
+                "(No chain has any events yet.)\n".to_owned()
+            } else {
+                lines
+            };
+            (
+                format!("Audit checkpoints for {day}"),
+                format!(
+                    "Hello,\n\
+                     \n\
+                     These are the heads of Refugio's audit chains on {day} (UTC): one line per \
+                     chain, with its name (platform or a shelter id), its last sequence number and \
+                     that event's hash.\n\
+                     \n\
+                     {lines}\
+                     \n\
+                     Keep this email as it is; to check that a later export of the audit log \
+                     extends these heads without rewriting history, run: refugio audit verify \
+                     --file EXPORT --checkpoints THIS-EMAIL\n\
+                     \n\
+                     — Refugio\n"
+                ),
+            )
+        }
     }
 }
 
@@ -783,16 +852,71 @@ mod tests {
         ]
     }
 
+    fn audit_checkpoints() -> Message {
+        Message::AuditCheckpoints {
+            day: NaiveDate::from_ymd_opt(2026, 12, 3).expect("a valid date"),
+            heads: vec![
+                Checkpoint {
+                    chain: "platform".into(),
+                    seq: 42,
+                    hash: "ab".repeat(32),
+                },
+                Checkpoint {
+                    chain: "0190f5e2-0000-7000-8000-000000000001".into(),
+                    seq: 7,
+                    hash: "0c".repeat(32),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn audit_checkpoints_list_one_readable_line_per_chain() {
+        let m = audit_checkpoints();
+        let heads = match &m {
+            Message::AuditCheckpoints { heads, .. } => heads.clone(),
+            _ => Vec::new(),
+        };
+        let es = m.render(Locale::Es);
+        let en = m.render(Locale::En);
+        assert_eq!(en.subject, "Audit checkpoints for 2026-12-03");
+        assert_eq!(es.subject, "Puntos de control de auditoría del 2026-12-03");
+        for r in [&es, &en] {
+            for h in &heads {
+                assert!(r.body.contains(&format!("\n{h}\n")), "{}", r.body);
+            }
+            assert!(r.body.contains("refugio audit verify"), "{}", r.body);
+            assert!(r.body.contains("--checkpoints"), "{}", r.body);
+            assert!(r.body.ends_with("— Refugio\n"), "{}", r.body);
+            // The verifier reads exactly these checkpoints back from the body.
+            let read: Vec<Checkpoint> = refugio_core::audit_export::parse_checkpoints(&r.body)
+                .into_iter()
+                .map(|(_, c)| c)
+                .collect();
+            assert_eq!(read, heads);
+        }
+        let none = Message::AuditCheckpoints {
+            day: NaiveDate::from_ymd_opt(2026, 12, 3).expect("a valid date"),
+            heads: Vec::new(),
+        };
+        assert!(none
+            .render(Locale::En)
+            .body
+            .contains("No chain has any events yet"));
+        assert!(none.render(Locale::Es).body.contains("Aún no hay eventos"));
+    }
+
     #[test]
     fn template_names_are_distinct() {
-        let mut names: Vec<&str> = [reset(), invitation(), need_critical()]
+        let mut names: Vec<&str> = [reset(), invitation(), need_critical(), audit_checkpoints()]
             .into_iter()
             .chain(donor_messages().into_iter().map(|(m, _)| m))
             .map(|m| m.template())
             .collect();
-        assert_eq!(names.len(), 8);
+        assert_eq!(names.len(), 9);
+        assert_eq!(names[3], "audit_checkpoints");
         assert_eq!(
-            names[3..],
+            names[4..],
             [
                 "donation_received",
                 "need_spent",
@@ -803,7 +927,7 @@ mod tests {
         );
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 8, "{names:?}");
+        assert_eq!(names.len(), 9, "{names:?}");
     }
 
     #[test]

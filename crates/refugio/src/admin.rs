@@ -1,9 +1,10 @@
-//! `refugio admin create`: the first administrator, from the command line.
+//! `refugio admin create`: the first administrator, from the command line (and the demo's).
 
 use crate::config::DatabaseArgs;
 use crate::startup::connect_and_migrate;
 use anyhow::{bail, Context};
 use refugio_core::{Email, Locale, Role};
+use refugio_db::Pool;
 
 pub const PASSWORD_ENV: &str = "REFUGIO_ADMIN_PASSWORD";
 
@@ -27,7 +28,12 @@ pub fn create(db: &DatabaseArgs, email: &str, name: &str) -> anyhow::Result<Stri
         bail!("the password must be 10 to 128 characters long");
     }
     let pool = connect_and_migrate(&db.database_url()?)?;
-    let hash = refugio_api::auth::password::hash(&password)?;
+    insert(&pool, email, name, &password)
+}
+
+/// Creates an admin in `pool`'s database; an existing email is an error.
+pub fn insert(pool: &Pool, email: Email, name: String, password: &str) -> anyhow::Result<String> {
+    let hash = refugio_api::auth::password::hash(password)?;
     let mut conn = pool.get()?;
     let result = refugio_db::write_transaction(&mut conn, |c| {
         refugio_api::services::accounts::create(

@@ -28,6 +28,13 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Export the audit log, or verify an export offline.
+    Audit {
+        #[command(subcommand)]
+        command: crate::audit_cli::AuditCommand,
+    },
+    /// Load the demo data set (with its own admin) into a database with no shelters.
+    Demo(DatabaseArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,7 @@
-//! The `refugio` binary's pieces: configuration, start-up and the admin command.
+//! The `refugio` binary's pieces: configuration, start-up, the admin command and the demo.
 
 pub mod admin;
+pub mod audit_cli;
 pub mod config;
+pub mod demo;
 pub mod startup;

@@ -1,22 +1,28 @@
-//! `refugio serve | migrate | admin create`.
+//! `refugio serve | migrate | admin create | demo | audit export | audit verify`.
 
 use clap::Parser;
 use refugio::config::{AdminCommand, Cli, Command};
-use refugio::{admin, startup};
+use refugio::{admin, demo, startup};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The demo's thousands of requests to its own server would bury the logins it prints.
+    let level = if matches!(cli.command, Command::Demo(_)) {
+        "warn"
+    } else {
+        "info"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level)),
         )
         .with_writer(std::io::stderr)
         // One line per request when its span closes: method, route, status, request id, latency.
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .json()
         .init();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -48,5 +54,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Demo(db) => {
+            let loaded = demo::run(&db)?;
+            demo::print(&loaded, &db);
+            Ok(())
+        }
+        Command::Audit { command } => refugio::audit_cli::run(&command),
     }
 }

@@ -132,10 +132,13 @@ async fn maintenance(pool: Pool, mut stopped: watch::Receiver<bool>) {
 }
 
 /// Recomputes each shelter's needs once after its local midnight (urgency depends on the
-/// date), expires in-kind pledges past their time, and allocates money left waiting; safe to
-/// run in every server process: each shelter-day is claimed once, each pledge closed once.
+/// date), expires in-kind pledges past their time, and allocates money left waiting; then, on
+/// its own, emails the auditors the day's audit checkpoints once per UTC day. Safe to run in
+/// every server process: each shelter-day is claimed once, each pledge closed once, each
+/// anchoring day claimed once.
 async fn daily_recompute(pool: Pool, mut stopped: watch::Receiver<bool>) {
     loop {
+        let anchor_pool = pool.clone();
         let pool = pool.clone();
         match tokio::task::spawn_blocking(move || {
             let shelters = refugio_api::services::needs::daily_recompute(&pool)?;
@@ -152,6 +155,22 @@ async fn daily_recompute(pool: Pool, mut stopped: watch::Receiver<bool>) {
             Ok(Err(e)) => tracing::warn!(error = %e, "daily needs recompute failed"),
             Err(e) => tracing::warn!(error = %e, "daily needs recompute task failed"),
             _ => {}
+        }
+        // On its own, so a failure above never holds back the day's audit checkpoints.
+        match tokio::task::spawn_blocking(move || {
+            refugio_api::services::audit_anchors::anchor_today(&anchor_pool)
+        })
+        .await
+        {
+            Ok(Ok(Some(a))) => tracing::info!(
+                day = %a.day,
+                chains = a.heads.len(),
+                auditors = a.recipients,
+                "sent the day's audit checkpoints"
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "daily audit anchoring failed"),
+            Err(e) => tracing::warn!(error = %e, "daily audit anchoring task failed"),
+            Ok(Ok(None)) => {}
         }
         tokio::select! {
             _ = tokio::time::sleep(DAILY_RECOMPUTE_EVERY) => {}

@@ -198,3 +198,60 @@ pub async fn verify(
     .await?;
     Ok(HttpResponse::Ok().json(report))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ExportQuery {
+    /// One chain (a shelter id or `platform`); all chains when absent.
+    pub shelter_id: Option<String>,
+}
+
+/// The audit chains as NDJSON, to check offline with `refugio audit verify`.
+///
+/// One event a line, exactly as stored and hashed, the platform chain first and then the
+/// shelters' by id, each by seq. Read and sent a batch at a time: a read that fails midway cuts
+/// the connection (the client sees an incomplete transfer), never a shorter file that looks
+/// whole.
+#[utoipa::path(tag = "audit", params(ExportQuery),
+    responses((status = 200, description = "One audit event (the fields of `EventView`) per line.",
+            content((String = "application/x-ndjson"))),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[get("/audit/export")]
+pub async fn export(
+    state: web::Data<AppState>,
+    _who: Only<Overseers>,
+    query: web::Query<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let only = query.into_inner().shelter_id;
+    let cursor = db::read(&state, move |c| {
+        refugio_db::audit_export::ExportCursor::new(c, only.as_deref())?.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    let pool = state.pool.clone();
+    let batches = futures_util::stream::try_unfold(cursor, move |mut cursor| {
+        let pool = pool.clone();
+        async move {
+            let read = web::block(move || -> ApiResult<_> {
+                let batch =
+                    cursor.next_batch(&mut *pool.get()?, refugio_db::audit_export::EXPORT_BATCH)?;
+                Ok((batch, cursor))
+            })
+            .await
+            .map_err(ApiError::from)
+            .and_then(|r| r);
+            let (batch, cursor) = read.map_err(|e| {
+                tracing::error!(error = %e, "audit export failed midway");
+                std::io::Error::other(e.to_string())
+            })?;
+            if batch.is_empty() {
+                return Ok(None);
+            }
+            let mut text = String::new();
+            refugio_core::audit_export::write_export(&mut text, &batch);
+            Ok::<_, std::io::Error>(Some((web::Bytes::from(text), cursor)))
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(batches))
+}

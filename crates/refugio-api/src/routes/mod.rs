@@ -39,6 +39,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
         .service(members::remove)
         .service(audit::events)
         .service(audit::verify)
+        .service(audit::export)
         .service(items::create)
         .service(items::list)
         .service(items::update)

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod allocations;
+pub mod audit_anchors;
 pub mod bills;
 pub mod donations;
 pub mod expenses;

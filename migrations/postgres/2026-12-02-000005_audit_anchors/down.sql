@@ -1,0 +1,2 @@
+DROP TABLE audit_anchor_heads;
+DROP TABLE audit_anchors;
