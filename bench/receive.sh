@@ -5,12 +5,20 @@
 # receive (which allocates in its transaction) from a Python client over loopback.
 # Mix: a third restricted to one need, a third to one shelter, a third unrestricted (these
 # water-fill across every shelter with an open need in the top band).
+# FLAT=1 makes every need essential without a date: all 10,000 in one band, the worst case for
+# an unrestricted gift, which water-fills over the whole band.
+# For digging: PG_LOG_MS=N logs the database's statements slower than N ms to PostgreSQL's log,
+# KEEP_DB=1 keeps the database afterwards; every receipt's time, in order, goes to
+# /tmp/receive-timings.json.
 # Usage: bash bench/receive.sh   (needs PostgreSQL on 127.0.0.1:5432 with trust auth)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 needs=${NEEDS:-10000}
 shelters=${SHELTERS:-100}
 receipts=${RECEIPTS:-300}
+criticality="CASE WHEN g % 50 <= 5 THEN 'vital' WHEN g % 50 <= 25 THEN 'essential' ELSE 'desirable' END"
+needed_by="CASE WHEN g % 50 = 0 THEN CURRENT_DATE + 1 WHEN g % 50 BETWEEN 6 AND 25 THEN CURRENT_DATE + g % 40 END"
+if [ -n "${FLAT:-}" ]; then criticality="'essential'"; needed_by=NULL; fi
 bin=target/release/refugio
 cargo build --release -p refugio >/dev/null
 export REFUGIO_JWT_SECRET=receive-bench-secret-0123456789abcdef0123
@@ -18,7 +26,7 @@ export REFUGIO_JWT_SECRET=receive-bench-secret-0123456789abcdef0123
 db=refugio_receive_$$
 createdb -h 127.0.0.1 -U postgres "$db"
 data=$(mktemp -d)
-trap 'cp "$data/server.log" /tmp/refugio-receive-server.log 2>/dev/null; kill -TERM "${pid:-0}" 2>/dev/null && wait "${pid:-0}" 2>/dev/null; dropdb -h 127.0.0.1 -U postgres --if-exists "$db"; rm -rf "$data"' EXIT
+trap 'kill "${vacuum:-0}" 2>/dev/null; cp "$data/server.log" /tmp/refugio-receive-server.log 2>/dev/null; kill -TERM "${pid:-0}" 2>/dev/null && wait "${pid:-0}" 2>/dev/null; [ -n "${KEEP_DB:-}" ] || dropdb -h 127.0.0.1 -U postgres --if-exists "$db"; rm -rf "$data"' EXIT
 url="postgres://postgres@127.0.0.1:5432/$db"
 "$bin" migrate --database-url "$url" 2>/dev/null
 psql -q -h 127.0.0.1 -U postgres "$db" <<SQL
@@ -29,21 +37,22 @@ SELECT '00000000-0000-7000-9000-' || lpad(g::text, 12, '0'), 'Albergue ' || g, '
 FROM generate_series(1, $shelters) AS g;
 -- Each shelter's audit chain starts empty (the API would start it with the shelter's creation).
 INSERT INTO audit_heads (chain, seq, hash) SELECT id, 0, repeat('0', 64) FROM shelters;
+-- Kinds of need as a shelter's staff would enter them; the server's first daily recompute sets
+-- every score and band from them (ENGINE.md "Priority"): 2 % vital and needed tomorrow
+-- (critical), 10 % vital without a date (high), 40 % essential needed in 0-39 days (high or
+-- medium), 48 % desirable without a date (low).
 INSERT INTO needs (id, shelter_id, kind, category, title, criticality, currency, amount_needed, amount_covered,
                    amount_open, status, score, band, band_rank, drivers, manual_amount, spent, alerted,
-                   opened_at, updated_at, computed_at)
+                   needed_by, opened_at, updated_at, computed_at)
 SELECT '00000000-0000-7000-8000-' || lpad(g::text, 12, '0'), '00000000-0000-7000-9000-' || lpad(((g / 50 + g) % $shelters + 1)::text, 12, '0'), 'manual',
        (ARRAY['food','water','medical','hygiene','housing'])[g % 5 + 1], 'Necesidad ' || g,
-       CASE WHEN g % 50 = 0 THEN 'vital' ELSE 'essential' END, 'MXN',
-       500000, 0, 500000, 'open', (g * 7919) % 1001,
-       CASE WHEN g % 50 = 0 THEN 'critical' WHEN (g * 7919) % 1001 >= 700 THEN 'high'
-            WHEN (g * 7919) % 1001 >= 400 THEN 'medium' ELSE 'low' END,
-       CASE WHEN g % 50 = 0 THEN 0 WHEN (g * 7919) % 1001 >= 700 THEN 1
-            WHEN (g * 7919) % 1001 >= 400 THEN 2 ELSE 3 END,
-       '[]', 500000, 0, FALSE,
+       $criticality, 'MXN',
+       500000, 0, 500000, 'open', 0, 'low', 3, '[]', 500000, 0, FALSE,
+       $needed_by,
        TIMESTAMP '2026-01-01' + g * INTERVAL '1 second', TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01'
 FROM generate_series(1, $needs) AS g;
 ANALYZE;
+ALTER DATABASE :"DBNAME" SET log_min_duration_statement = ${PG_LOG_MS:--1};
 SQL
 REFUGIO_ADMIN_PASSWORD=receive-bench-admin "$bin" admin create --email admin@bench.example --name Admin \
   --database-url "$url" --data-dir "$data" >/dev/null 2>&1
@@ -51,9 +60,20 @@ port=18183
 "$bin" serve --bind "127.0.0.1:$port" --database-url "$url" --data-dir "$data" 2>"$data/server.log" &
 pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+# Where PostgreSQL runs with autovacuum off (this machine's does), stand in for it: without it
+# the needs table bloats with dead rows and the planner keeps plans made for empty tables.
+if [ "$(psql -Atq -h 127.0.0.1 -U postgres "$db" -c 'SHOW autovacuum')" = off ]; then
+  (while sleep 5; do psql -q -h 127.0.0.1 -U postgres "$db" -c 'VACUUM (ANALYZE) needs, allocations, donations, audit_events, outbox' 2>/dev/null; done) &
+  vacuum=$!
+fi
+# A fresh server first recomputes every shelter's needs for the day (about 13 s here for 100
+# shelters), which happens once a day after local midnight: time receipts after it.
+for _ in $(seq 1 600); do grep -q 'recomputed needs' "$data/server.log" && break; sleep 0.1; done
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "receive: $needs open needs over $shelters shelters (PostgreSQL), $receipts sequential receipts"
+echo "needs by band after the daily recompute: $(psql -Atq -h 127.0.0.1 -U postgres "$db" -F ' ' -R ', ' \
+  -c "SELECT band, count(*) FROM needs WHERE status IN ('open', 'partially_funded') GROUP BY band_rank, band ORDER BY band_rank")"
 python3 - "$port" "$receipts" "$shelters" "$needs" <<'PY'
 import json, sys, time, urllib.request
 port, receipts, shelters, needs = (int(a) for a in sys.argv[1:])
@@ -84,6 +104,8 @@ for i in range(receipts):
     timings[kind].append((time.perf_counter() - start) * 1000)
     slices[kind].append(len(r["allocations"]))
     assert status == 200
+
+json.dump(timings, open("/tmp/receive-timings.json", "w"))
 
 def line(label, ts, n):
     ts = sorted(ts)

@@ -295,25 +295,22 @@ pub fn allocations_of_need(
 }
 
 /// Money allocated and not yet spent (`A`) of each of these needs, in their currencies; needs
-/// without any are absent.
+/// without any are absent. Summed in the database: a need can hold hundreds of small slices.
 pub fn unspent_by_need(
     conn: &mut DbConnection,
     need_ids: &[String],
 ) -> QueryResult<std::collections::HashMap<String, i64>> {
-    let rows: Vec<(String, i64, i64)> = allocations::table
+    // PostgreSQL sums BIGINT as NUMERIC; the cast keeps one integer type on both backends.
+    let unspent = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "CAST(SUM(allocations.amount_local - allocations.spent) AS BIGINT)",
+    );
+    let rows: Vec<(String, i64)> = allocations::table
         .filter(allocations::need_id.eq_any(need_ids))
         .filter(allocations::amount_local.gt(0))
-        .select((
-            allocations::need_id,
-            allocations::amount_local,
-            allocations::spent,
-        ))
+        .group_by(allocations::need_id)
+        .select((allocations::need_id, unspent))
         .load(conn)?;
-    let mut unspent = std::collections::HashMap::new();
-    for (need_id, amount_local, spent) in rows {
-        *unspent.entry(need_id).or_insert(0) += amount_local - spent;
-    }
-    Ok(unspent)
+    Ok(rows.into_iter().collect())
 }
 
 /// Sets an allocation's amounts after a release.

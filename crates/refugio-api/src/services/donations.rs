@@ -418,18 +418,20 @@ fn send_receipt(conn: &mut DbConnection, d: &DonationRow) -> ApiResult<()> {
         .into_iter()
         .map(|n| (n.id.clone(), n))
         .collect();
-    let mut shelters: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    // An unrestricted gift can reach a hundred shelters: their names in one query.
+    let shelter_ids: Vec<String> = allocations.iter().map(|a| a.shelter_id.clone()).collect();
+    let shelters: std::collections::HashMap<String, String> =
+        refugio_db::shelters::find_many(conn, &shelter_ids)?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
     let mut lines = Vec::new();
     for a in allocations {
         let Some(need) = needs.get(&a.need_id) else {
             continue;
         };
-        if !shelters.contains_key(&a.shelter_id) {
-            let name = allocations::shelter_name(conn, &a.shelter_id)?;
-            shelters.insert(a.shelter_id.clone(), name);
-        }
         lines.push(refugio_mail::AllocatedLine {
-            shelter_name: shelters[&a.shelter_id].clone(),
+            shelter_name: shelters.get(&a.shelter_id).cloned().unwrap_or_default(),
             need_title: crate::services::needs::public_title(conn, need, locale)?,
             amount: text(a.amount),
         });
