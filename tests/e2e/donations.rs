@@ -339,6 +339,42 @@ fn donations_are_visible_to_their_donor_admins_and_auditors_only(backend: Backen
 
         let mine = app.get("/me/donations", Some(&other)).await;
         assert_eq!(mine.body["items"], json!([]), "{mine:?}");
+
+        // Money restricted to a shelter is listed for admins and auditors, not for its staff,
+        // who cannot open it either.
+        let to_shelter = pledged(
+            &app,
+            &w.donor,
+            money("20.00", "MXN"),
+            Some(json!({"shelter_id": w.sid})),
+        )
+        .await;
+        let listed = |token: String, query: &'static str| {
+            let app = &app;
+            let path = format!("/shelters/{}/donations{query}", w.sid);
+            async move {
+                let r = app.get(&path, Some(&token)).await;
+                assert_eq!(r.status, StatusCode::OK, "{r:?}");
+                r.body["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| d["id"].as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            }
+        };
+        for token in [&w.admin, &auditor] {
+            for query in ["", "?kind=money"] {
+                assert_eq!(listed(token.clone(), query).await, vec![to_shelter.clone()]);
+            }
+        }
+        for query in ["", "?kind=money", "?kind=in_kind"] {
+            assert!(listed(w.coord.clone(), query).await.is_empty(), "{query}");
+        }
+        let r = app
+            .get(&format!("/donations/{to_shelter}"), Some(&w.coord))
+            .await;
+        assert_problem(&r, StatusCode::NOT_FOUND, "not_found");
         // Staff and auditors may not give; donors and auditors may not confirm money.
         let r = pledge(&app, &w.coord, money("5.00", "MXN"), None).await;
         assert_problem(&r, StatusCode::FORBIDDEN, "forbidden");

@@ -131,6 +131,9 @@ async fn maintenance(pool: Pool, mut stopped: watch::Receiver<bool>) {
     }
 }
 
+/// One step of the minute loop; returns how many things it changed.
+type Step = fn(&Pool) -> refugio_api::error::ApiResult<usize>;
+
 /// Recomputes each shelter's needs once after its local midnight (urgency depends on the
 /// date), expires in-kind pledges past their time, and allocates money left waiting; then, on
 /// its own, emails the auditors the day's audit checkpoints once per UTC day. Safe to run in
@@ -140,19 +143,38 @@ async fn daily_recompute(pool: Pool, mut stopped: watch::Receiver<bool>) {
     loop {
         let anchor_pool = pool.clone();
         let pool = pool.clone();
+        // Each step on its own: one that fails (say, a shelter whose recompute keeps failing)
+        // must not hold back expiring pledges or allocating waiting money.
         match tokio::task::spawn_blocking(move || {
-            let shelters = refugio_api::services::needs::daily_recompute(&pool)?;
-            let expired = refugio_api::services::donations::expire_pledges(&pool)?;
-            // A safety net: money a side-effect run could not take the allocator for.
-            refugio_api::services::allocations::settle_now(&pool)?;
-            Ok::<_, refugio_api::error::ApiError>(shelters + expired)
+            let steps: [(&str, Step); 3] = [
+                (
+                    "daily needs recompute",
+                    refugio_api::services::needs::daily_recompute,
+                ),
+                (
+                    "pledge expiry",
+                    refugio_api::services::donations::expire_pledges,
+                ),
+                // A safety net: money a side-effect run could not take the allocator for.
+                ("settling waiting money", |p| {
+                    refugio_api::services::allocations::settle_now(p).map(|()| 0)
+                }),
+            ];
+            steps
+                .iter()
+                .map(|(step, run)| {
+                    run(&pool).unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "{step} failed");
+                        0
+                    })
+                })
+                .sum::<usize>()
         })
         .await
         {
-            Ok(Ok(n)) if n > 0 => {
+            Ok(n) if n > 0 => {
                 tracing::info!(changed = n, "recomputed needs, settled pledges and money")
             }
-            Ok(Err(e)) => tracing::warn!(error = %e, "daily needs recompute failed"),
             Err(e) => tracing::warn!(error = %e, "daily needs recompute task failed"),
             _ => {}
         }

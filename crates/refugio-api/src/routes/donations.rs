@@ -414,8 +414,8 @@ pub async fn mine(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Donations for a shelter, newest first: the in-kind pledges it is to receive and money
-/// restricted to it (its staff, admins, auditors).
+/// Donations for a shelter, newest first: the in-kind pledges it is to receive and, for admins
+/// and auditors, money restricted to it. Staff see goods only, as with `GET /donations/{did}`.
 #[utoipa::path(tag = "donations", params(("sid" = String, Path), DonationQuery),
     responses((status = 200, body = Page<DonationView>), (status = 400, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem)),
@@ -456,6 +456,19 @@ pub async fn of_shelter(
     };
     let limit = page.limit()?;
     let before = before(&page)?;
+    // Money gifts are the donor's business and the fund's, not the shelter staff's.
+    let staff = scope.caller.is(Role::Staff);
+    if staff && kind.as_deref().is_some_and(|k| k != "in_kind") {
+        return Ok(HttpResponse::Ok().json(Page::<DonationView> {
+            items: Vec::new(),
+            next_cursor: None,
+        }));
+    }
+    let kind = if staff {
+        Some("in_kind".to_owned())
+    } else {
+        kind
+    };
     let sid = scope.shelter_id.clone();
     let page = db::read(&state, move |c| {
         let rows = refugio_db::donations::page(

@@ -676,7 +676,8 @@ pub fn cancel(
 /// Recomputes, once per shelter-local day, every shelter whose day has turned since its last
 /// recompute (urgency depends on the date). Each shelter is claimed by a conditional update in
 /// its own transaction, so several server processes never do one shelter's day twice.
-/// Returns how many shelters this call recomputed.
+/// Returns how many shelters this call recomputed. A shelter that fails is logged and tried
+/// again next time; it never holds back the others.
 pub fn daily_recompute(pool: &refugio_db::Pool) -> ApiResult<usize> {
     let mut conn = pool.get()?;
     let now = refugio_db::now();
@@ -696,8 +697,11 @@ pub fn daily_recompute(pool: &refugio_db::Pool) -> ApiResult<usize> {
             refresh_shelter(c, &shelter_id)?;
             allocations::settle(c, Wait::Skip, Some(&shelter_id))?;
             Ok(true)
-        })?;
-        done += usize::from(claimed);
+        });
+        match claimed {
+            Ok(claimed) => done += usize::from(claimed),
+            Err(e) => tracing::warn!(shelter = %shelter_id, error = %e, "daily recompute failed"),
+        }
     }
     Ok(done)
 }
