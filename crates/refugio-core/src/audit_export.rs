@@ -325,7 +325,22 @@ struct Line {
     hash: String,
 }
 
+/// Parses a line and insists it is byte for byte the line the export writes for that event: a
+/// JSON parser forgives repeated keys (the last wins), over-long numbers and extra spaces, so a
+/// line could show a reader one amount while the hash covers another.
 fn parse_event(text: &str) -> Result<AuditEvent, String> {
+    let event = parse_fields(text)?;
+    if export_line(&event).strip_suffix('\n') != Some(text) {
+        return Err(
+            "not exactly as exported (repeated keys, spacing or number forms differ \
+                    from the canonical line)"
+                .into(),
+        );
+    }
+    Ok(event)
+}
+
+fn parse_fields(text: &str) -> Result<AuditEvent, String> {
     if text.trim().is_empty() {
         return Err("an empty line".into());
     }
@@ -872,6 +887,20 @@ mod tests {
             failure(&text).kind,
             FailureKind::Unparseable { .. }
         ));
+        // What a parser forgives but a reader would be misled by: a repeated key (the reader
+        // sees 9000, the hash covers 3000), a number written another way, extra spaces.
+        for (from, to) in [
+            ("\"quantity\":3000", "\"quantity\":9000,\"quantity\":3000"),
+            ("\"quantity\":3000", "\"quantity\":3000.0000000000001"),
+            ("\"quantity\":3000", "\"quantity\": 3000"),
+        ] {
+            let f = failure(&export().replacen(from, to, 1));
+            assert_eq!(f.line, Some(3), "{to}");
+            assert!(
+                matches!(&f.kind, FailureKind::Unparseable { reason } if reason.contains("not exactly as exported")),
+                "{to}: {f}"
+            );
+        }
         let mut v = ExportVerifier::new(Vec::new());
         let f = v
             .push_line(b"{\"seq\":1,\"at\":\"\xff\"}\n")

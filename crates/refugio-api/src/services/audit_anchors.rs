@@ -5,8 +5,8 @@
 //!
 //! The day is claimed by a conditional insert, and the heads and emails are written in that
 //! same transaction (transactional outbox): several servers never send a day twice, and a
-//! claimed day always has its emails queued. With no auditors the anchor is still recorded,
-//! with the heads, and nothing is sent.
+//! claimed day always has its emails queued. With no active auditor the day is left unclaimed
+//! (a record nobody outside received proves nothing) and anchored the first minute one exists.
 
 use crate::error::ApiResult;
 use chrono::NaiveDate;
@@ -23,13 +23,17 @@ pub struct Anchored {
     pub recipients: usize,
 }
 
-/// Anchors `day` unless some server already did; `None` when it was done before.
+/// Anchors `day` unless some server already did; `None` when it was done before or there is no
+/// active auditor to send it to.
 pub fn anchor(conn: &mut DbConnection, day: NaiveDate) -> ApiResult<Option<Anchored>> {
     if refugio_db::audit_anchors::exists(conn, day)? {
         return Ok(None);
     }
     refugio_db::write_transaction(conn, |c| {
         let auditors = refugio_db::users::active_with_role(c, Role::Auditor.as_str())?;
+        if auditors.is_empty() {
+            return Ok(None);
+        }
         let recipients = i64::try_from(auditors.len()).unwrap_or(i64::MAX);
         if !refugio_db::audit_anchors::claim(c, day, refugio_db::now(), recipients)? {
             return Ok(None);

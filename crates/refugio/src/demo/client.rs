@@ -12,11 +12,14 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(port: u16) -> Api {
-        Api {
-            http: reqwest::Client::new(),
+    pub fn new(port: u16) -> anyhow::Result<Api> {
+        Ok(Api {
+            // A request stuck on the demo's own server would otherwise hang the demo for good.
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .build()?,
             base: format!("http://127.0.0.1:{port}/api/v1"),
-        }
+        })
     }
 
     async fn call(

@@ -102,7 +102,7 @@ fn mail(db: &DatabaseArgs) -> refugio_mail::MailConfig {
 
 async fn drive(port: u16) -> anyhow::Result<Tally> {
     let clock = clock::Clock::new(data::TIMEZONE)?;
-    let mut world = setup::build(client::Api::new(port), clock).await?;
+    let mut world = setup::build(client::Api::new(port)?, clock).await?;
     story::replay(&mut world).await?;
     let verified = world.api.get("/audit/verify", &world.admin).await?;
     anyhow::ensure!(
