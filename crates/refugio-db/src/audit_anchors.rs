@@ -45,6 +45,11 @@ pub fn current_heads(conn: &mut DbConnection) -> QueryResult<Vec<Checkpoint>> {
         .filter(audit_heads::seq.gt(0))
         .select((audit_heads::chain, audit_heads::seq, audit_heads::hash))
         .load(conn)?;
+    Ok(in_chain_order(rows))
+}
+
+/// (chain, seq, hash) rows as checkpoints, platform first then shelters by id.
+fn in_chain_order(rows: Vec<(String, i64, String)>) -> Vec<Checkpoint> {
     let mut heads: Vec<Checkpoint> = rows
         .into_iter()
         .map(|(chain, seq, hash)| Checkpoint { chain, seq, hash })
@@ -53,7 +58,7 @@ pub fn current_heads(conn: &mut DbConnection) -> QueryResult<Vec<Checkpoint>> {
         refugio_core::audit_export::chain_order(&a.chain)
             .cmp(&refugio_core::audit_export::chain_order(&b.chain))
     });
-    Ok(heads)
+    heads
 }
 
 /// Records the heads sent with `day`'s anchor.
@@ -120,18 +125,10 @@ pub fn find(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Option<Ancho
             audit_anchor_heads::hash,
         ))
         .load(conn)?;
-    let mut heads: Vec<Checkpoint> = rows
-        .into_iter()
-        .map(|(chain, seq, hash)| Checkpoint { chain, seq, hash })
-        .collect();
-    heads.sort_by(|a, b| {
-        refugio_core::audit_export::chain_order(&a.chain)
-            .cmp(&refugio_core::audit_export::chain_order(&b.chain))
-    });
     Ok(Some(AnchorRecord {
         day,
         sent_at,
         recipients,
-        heads,
+        heads: in_chain_order(rows),
     }))
 }

@@ -46,20 +46,18 @@ impl ExportCursor {
         while let Some(chain) = self.chains.front() {
             let batch = chain_page(conn, chain, self.after_seq, limit)?;
             match batch.last() {
-                Some(last) => {
-                    if i64::try_from(batch.len()).unwrap_or(i64::MAX) < limit {
-                        // The end of this chain as of now.
-                        self.chains.pop_front();
-                        self.after_seq = 0;
-                    } else {
-                        self.after_seq = last.seq;
-                    }
-                    return Ok(batch);
+                // A full batch: this chain may have more.
+                Some(last) if i64::try_from(batch.len()).unwrap_or(i64::MAX) >= limit => {
+                    self.after_seq = last.seq;
                 }
-                None => {
+                // A short or empty one: the end of this chain as of now.
+                _ => {
                     self.chains.pop_front();
                     self.after_seq = 0;
                 }
+            }
+            if !batch.is_empty() {
+                return Ok(batch);
             }
         }
         Ok(Vec::new())
